@@ -1,0 +1,111 @@
+//! Commands: what goes into the Raft log, and what `apply` answers.
+//!
+//! Every command carries who sent it (from the certificate) and the time the
+//! leader stamped on it; `apply` never reads a clock.
+
+use crate::state::constraints::{ConstraintSet, Problem, Violation};
+use crate::state::role::Role;
+use crate::state::value::ParamValue;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The identity behind a command, as its certificate names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub identity: String,
+    pub role: Role,
+}
+
+/// One command in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    pub actor: Actor,
+    /// Unix milliseconds, stamped by the leader when it accepted the command.
+    pub at_ms: u64,
+    pub op: Op,
+}
+
+/// What a command asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    /// Replace a target's constraint set (creating the target if new).
+    SetConstraints {
+        target: String,
+        constraints: ConstraintSet,
+    },
+    /// Operator override: set live and last-known-good values at once.
+    SetParameters {
+        target: String,
+        values: BTreeMap<String, ParamValue>,
+    },
+    /// Many commands in one log entry, answered one result each. The
+    /// leader packs concurrent commands so one fsync serves them all.
+    Batch(Vec<Command>),
+}
+
+impl Op {
+    /// The name used in the audit log.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Op::SetConstraints { .. } => "set_constraints",
+            Op::SetParameters { .. } => "override",
+            Op::Batch(_) => "batch",
+        }
+    }
+
+    /// The target concerned, empty for a batch.
+    pub fn target(&self) -> &str {
+        match self {
+            Op::SetConstraints { target, .. } | Op::SetParameters { target, .. } => target,
+            Op::Batch(_) => "",
+        }
+    }
+}
+
+/// What a successful command did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    ConstraintsSet {
+        target: String,
+        version: u64,
+        /// Live parameters that the new constraints no longer allow; they
+        /// keep their values until an operator or a rollout changes them.
+        out_of_bounds: Vec<String>,
+    },
+    ParametersSet {
+        target: String,
+        values: BTreeMap<String, ParamValue>,
+    },
+    Batch(Vec<CommandResult>),
+}
+
+/// Why a command changed nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum CommandError {
+    #[error("forbidden: {identity} (role {role}) may not {action}")]
+    Forbidden {
+        identity: String,
+        role: Role,
+        action: String,
+    },
+    #[error("unknown target system `{0}`")]
+    UnknownTarget(String),
+    #[error("invalid target name `{0}`")]
+    InvalidTarget(String),
+    #[error("invalid constraints: {}", join(.0))]
+    InvalidConstraints(Vec<Problem>),
+    #[error("refused by the constraints: {}", join(.0))]
+    Refused(Vec<Violation>),
+    #[error("a batch may not contain a batch")]
+    NestedBatch,
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(T::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub type CommandResult = Result<Outcome, CommandError>;

@@ -1,0 +1,371 @@
+use super::*;
+use crate::state::constraint_file;
+use crate::state::role::Role;
+use proptest::prelude::*;
+
+const EXAMPLE: &str = include_str!("../../../examples/constraints.toml");
+const SVC: &str = "ml-inference-service";
+
+fn actor(role: Role) -> Actor {
+    Actor {
+        identity: role.name().to_string(),
+        role,
+    }
+}
+
+fn cmd(role: Role, at_ms: u64, op: Op) -> Command {
+    Command {
+        actor: actor(role),
+        at_ms,
+        op,
+    }
+}
+
+fn example() -> ConstraintSet {
+    constraint_file::parse("examples/constraints.toml", EXAMPLE).expect("example parses")
+}
+
+fn with_target() -> State {
+    let mut s = State::default();
+    let r = s.apply(&cmd(
+        Role::Operator,
+        1,
+        Op::SetConstraints {
+            target: SVC.into(),
+            constraints: example(),
+        },
+    ));
+    assert!(r.result.is_ok(), "{r:?}");
+    s
+}
+
+fn set(values: &[(&str, ParamValue)]) -> Op {
+    Op::SetParameters {
+        target: SVC.into(),
+        values: values
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    }
+}
+
+#[test]
+fn a_new_target_starts_on_its_defaults() {
+    let s = with_target();
+    let t = &s.targets[SVC];
+    assert_eq!(t.constraints_version, 1);
+    assert_eq!(t.live, example().defaults());
+    assert_eq!(t.last_known_good, t.live);
+    assert_eq!(s.audit.index, 1, "the constraint change was audited");
+}
+
+#[test]
+fn the_override_validates_then_sets_live_and_last_known_good() {
+    use ParamValue::*;
+    let cases: Vec<(&str, Vec<(&str, ParamValue)>, Option<&str>)> = vec![
+        ("in range", vec![("batch_size", Int(48))], None),
+        ("lower bound", vec![("batch_size", Int(1))], None),
+        ("upper bound", vec![("max_tokens", Int(8192))], None),
+        (
+            "below min",
+            vec![("batch_size", Int(0))],
+            Some("min_batch_size"),
+        ),
+        (
+            "above max",
+            vec![("max_tokens", Int(8193))],
+            Some("max_max_tokens"),
+        ),
+        ("float", vec![("temperature", Float(1.5))], None),
+        (
+            "float below",
+            vec![("temperature", Float(-0.5))],
+            Some("min_temperature"),
+        ),
+        (
+            "NaN",
+            vec![("temperature", Float(f64::NAN))],
+            Some("kind_temperature"),
+        ),
+        (
+            "enum",
+            vec![("request_class_routing", Enum("embedding".into()))],
+            None,
+        ),
+        (
+            "enum outside",
+            vec![("request_class_routing", Enum("x".into()))],
+            Some("values_request_class_routing"),
+        ),
+        ("bool", vec![("speculative_decoding", Bool(true))], None),
+        (
+            "wrong kind",
+            vec![("batch_size", Bool(true))],
+            Some("kind_batch_size"),
+        ),
+        (
+            "unknown",
+            vec![("colour", Int(1))],
+            Some("unknown_parameter"),
+        ),
+        (
+            "one bad spoils all",
+            vec![("batch_size", Int(64)), ("temperature", Float(9.0))],
+            Some("max_temperature"),
+        ),
+    ];
+    for (case, values, want) in cases {
+        let mut s = with_target();
+        let before = s.targets[SVC].clone();
+        let r = s.apply(&cmd(Role::Operator, 2, set(&values)));
+        assert_eq!(r.audit.len(), 1, "{case}: every command appends");
+        match (want, r.result) {
+            (None, Ok(Outcome::ParametersSet { values: got, .. })) => {
+                let t = &s.targets[SVC];
+                for (k, v) in got {
+                    assert_eq!(t.live[&k], v, "{case}");
+                    assert_eq!(t.last_known_good[&k], v, "{case}");
+                }
+                assert_eq!(r.audit[0].action, "override", "{case}");
+            }
+            (Some(c), Err(CommandError::Refused(v))) => {
+                assert!(v.iter().any(|v| v.constraint == c), "{case}: {v:?}");
+                assert_eq!(s.targets[SVC], before, "{case}: nothing changed");
+                assert_eq!(r.audit[0].action, "refused", "{case}");
+            }
+            (want, got) => panic!("{case}: wanted {want:?}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_unknown_target_is_an_error_and_changes_nothing() {
+    let mut s = State::default();
+    let r = s.apply(&cmd(
+        Role::Operator,
+        2,
+        set(&[("batch_size", ParamValue::Int(2))]),
+    ));
+    assert_eq!(r.result, Err(CommandError::UnknownTarget(SVC.into())));
+    assert!(s.targets.is_empty());
+    assert_eq!(r.audit[0].action, "refused");
+}
+
+#[test]
+fn roles_are_checked_in_apply_and_refusals_are_audited() {
+    for role in [Role::Viewer, Role::Proposer, Role::Agent, Role::Node] {
+        let mut s = with_target();
+        let before = s.targets.clone();
+        let r = s.apply(&cmd(role, 2, set(&[("batch_size", ParamValue::Int(2))])));
+        assert!(
+            matches!(r.result, Err(CommandError::Forbidden { .. })),
+            "{role}: {r:?}"
+        );
+        assert_eq!(s.targets, before);
+        assert_eq!(r.audit[0].action, "forbidden");
+        assert_eq!(r.audit[0].actor, role.name());
+    }
+    let mut s = with_target();
+    let r = s.apply(&cmd(
+        Role::Admin,
+        2,
+        set(&[("batch_size", ParamValue::Int(2))]),
+    ));
+    assert!(r.result.is_ok());
+}
+
+#[test]
+fn contradictory_constraints_are_refused_in_apply_too() {
+    let mut s = with_target();
+    let mut bad = example();
+    bad.parameters.insert(
+        "batch_size".into(),
+        crate::state::constraints::ParamConstraint::Int {
+            min: 9,
+            max: 1,
+            default: 5,
+        },
+    );
+    let r = s.apply(&cmd(
+        Role::Operator,
+        2,
+        Op::SetConstraints {
+            target: SVC.into(),
+            constraints: bad,
+        },
+    ));
+    assert!(matches!(r.result, Err(CommandError::InvalidConstraints(_))));
+    assert_eq!(s.targets[SVC].constraints_version, 1);
+}
+
+#[test]
+fn new_constraints_flag_live_values_they_no_longer_allow() {
+    let mut s = with_target();
+    s.apply(&cmd(
+        Role::Operator,
+        2,
+        set(&[("batch_size", ParamValue::Int(200))]),
+    ));
+    let mut tighter = example();
+    tighter.parameters.insert(
+        "batch_size".into(),
+        crate::state::constraints::ParamConstraint::Int {
+            min: 1,
+            max: 64,
+            default: 32,
+        },
+    );
+    tighter.parameters.remove("speculative_decoding");
+    let r = s.apply(&cmd(
+        Role::Operator,
+        3,
+        Op::SetConstraints {
+            target: SVC.into(),
+            constraints: tighter,
+        },
+    ));
+    match r.result {
+        Ok(Outcome::ConstraintsSet {
+            version,
+            out_of_bounds,
+            ..
+        }) => {
+            assert_eq!(version, 2);
+            assert_eq!(out_of_bounds, ["batch_size"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!s.targets[SVC].live.contains_key("speculative_decoding"));
+}
+
+#[test]
+fn a_batch_answers_one_result_per_command_and_audits_each() {
+    let mut s = with_target();
+    let batch = Op::Batch(vec![
+        cmd(
+            Role::Operator,
+            5,
+            set(&[("batch_size", ParamValue::Int(8))]),
+        ),
+        cmd(Role::Viewer, 5, set(&[("batch_size", ParamValue::Int(9))])),
+        cmd(
+            Role::Operator,
+            5,
+            set(&[("batch_size", ParamValue::Int(999))]),
+        ),
+        cmd(Role::Operator, 5, Op::Batch(vec![])),
+    ]);
+    let r = s.apply(&cmd(Role::Node, 5, batch));
+    let Ok(Outcome::Batch(results)) = r.result else {
+        panic!("expected a batch outcome: {r:?}");
+    };
+    assert_eq!(results.len(), 4);
+    assert!(results[0].is_ok());
+    assert!(matches!(results[1], Err(CommandError::Forbidden { .. })));
+    assert!(matches!(results[2], Err(CommandError::Refused(_))));
+    assert_eq!(results[3], Err(CommandError::NestedBatch));
+    assert_eq!(r.audit.len(), 4);
+    assert_eq!(s.targets[SVC].live["batch_size"], ParamValue::Int(8));
+    let indexes: Vec<u64> = r.audit.iter().map(|e| e.index).collect();
+    assert_eq!(indexes, [2, 3, 4, 5]);
+}
+
+#[test]
+fn audit_entries_carry_the_leader_timestamp_and_chain() {
+    let mut s = with_target();
+    let r = s.apply(&cmd(
+        Role::Operator,
+        42,
+        set(&[("batch_size", ParamValue::Int(8))]),
+    ));
+    let e = &r.audit[0];
+    assert_eq!(e.at_ms, 42);
+    assert_eq!(e.target, SVC);
+    assert_eq!(e.details, "batch_size=8");
+    assert_eq!(s.audit, e.head());
+    let m = s.apply_membership("voters={1,2,3}".into());
+    assert_eq!(
+        m.at_ms, 42,
+        "membership entries reuse the newest leader time"
+    );
+    assert_eq!(m.prev_hash, e.hash);
+}
+
+/// Random commands, valid and not, for the determinism properties.
+pub(crate) fn arb_command() -> impl Strategy<Value = Command> {
+    let role = prop::sample::select(Role::ALL.to_vec());
+    let value = prop_oneof![
+        (-10i64..300).prop_map(ParamValue::Int),
+        (-1.0f64..3.0).prop_map(ParamValue::Float),
+        Just(ParamValue::Enum("chat".into())),
+        Just(ParamValue::Enum("nope".into())),
+        any::<bool>().prop_map(ParamValue::Bool),
+    ];
+    let name = prop::sample::select(vec![
+        "batch_size",
+        "max_tokens",
+        "temperature",
+        "request_class_routing",
+        "speculative_decoding",
+        "unknown",
+    ]);
+    let target = prop::sample::select(vec![SVC, "other-service"]);
+    let values = prop::collection::btree_map(name.prop_map(String::from), value, 1..4);
+    let op = prop_oneof![
+        (target.clone(), values).prop_map(|(t, values)| Op::SetParameters {
+            target: t.into(),
+            values
+        }),
+        target.prop_map(|t| Op::SetConstraints {
+            target: t.into(),
+            constraints: example()
+        }),
+    ];
+    (role, 0u64..1_000_000, op).prop_map(|(role, at_ms, op)| cmd(role, at_ms, op))
+}
+
+fn encode(s: &State) -> Vec<u8> {
+    bincode::serde::encode_to_vec(s, bincode::config::standard()).expect("state encodes")
+}
+
+proptest! {
+    #[test]
+    fn two_replicas_fed_the_same_commands_end_byte_identical(
+        commands in prop::collection::vec(arb_command(), 0..40)
+    ) {
+        let (mut a, mut b) = (State::default(), State::default());
+        let mut audit_a = Vec::new();
+        let mut audit_b = Vec::new();
+        for c in &commands {
+            audit_a.extend(a.apply(c).audit);
+            audit_b.extend(b.apply(c).audit);
+        }
+        prop_assert_eq!(encode(&a), encode(&b));
+        prop_assert_eq!(a.audit, b.audit);
+        prop_assert_eq!(audit_a.len(), commands.len());
+        prop_assert_eq!(audit_a, audit_b);
+    }
+
+    #[test]
+    fn replaying_from_a_snapshot_equals_replaying_from_scratch(
+        commands in prop::collection::vec(arb_command(), 1..40),
+        cut in 0usize..40,
+    ) {
+        let cut = cut.min(commands.len());
+        let mut full = State::default();
+        for c in &commands {
+            full.apply(c);
+        }
+        let mut first = State::default();
+        for c in &commands[..cut] {
+            first.apply(c);
+        }
+        let (mut restored, _): (State, usize) =
+            bincode::serde::decode_from_slice(&encode(&first), bincode::config::standard())
+                .expect("snapshot decodes");
+        for c in &commands[cut..] {
+            restored.apply(c);
+        }
+        prop_assert_eq!(encode(&restored), encode(&full));
+    }
+}
