@@ -62,7 +62,12 @@ fn a_new_target_starts_on_its_defaults() {
 #[test]
 fn the_override_validates_then_sets_live_and_last_known_good() {
     use ParamValue::*;
-    let cases: Vec<(&str, Vec<(&str, ParamValue)>, Option<&str>)> = vec![
+    type Case = (
+        &'static str,
+        Vec<(&'static str, ParamValue)>,
+        Option<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
         ("in range", vec![("batch_size", Int(48))], None),
         ("lower bound", vec![("batch_size", Int(1))], None),
         ("upper bound", vec![("max_tokens", Int(8192))], None),
