@@ -2,4 +2,6 @@
 //! parameter changes and the live system that runs them.
 
 pub mod audit;
+pub mod codec;
+pub mod raft;
 pub mod state;

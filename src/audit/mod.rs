@@ -5,6 +5,7 @@
 //! ones to an archive file, and anyone can recompute the chain.
 
 pub mod entry;
+pub mod store;
 pub mod verify;
 
 pub use entry::{AuditEntry, AuditHead, AuditRecord, Hash};

@@ -1,0 +1,54 @@
+//! Raft: openraft's type configuration and our durable storage for it.
+//!
+//! `log_store` keeps the log and the vote in sled and flushes before it
+//! acknowledges; `state_machine` applies committed entries to the pure
+//! [`State`](crate::state::State) and persists audit entries; `snapshot`
+//! writes and reads snapshot files.
+
+// openraft's StorageError is large (about 224 bytes) and the storage traits
+// require it, so helpers that return it are allowed to as well.
+#![allow(clippy::result_large_err)]
+
+pub mod log_store;
+pub mod snapshot;
+pub mod state_machine;
+
+use crate::state::{Command, CommandResult};
+use serde::{Deserialize, Serialize};
+
+pub use log_store::LogStore;
+pub use state_machine::StateMachineStore;
+
+/// A node id.
+pub type NodeId = u64;
+
+/// What `apply` answers for each log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// A client command's result.
+    Command(CommandResult),
+    /// A blank entry (a new leader's first).
+    Blank,
+    /// A membership change.
+    Membership,
+}
+
+openraft::declare_raft_types!(
+    /// ArqonBus's Raft types: commands in, responses out, snapshots in files.
+    pub TypeConfig:
+        D = Command,
+        R = Response,
+        NodeId = NodeId,
+        Node = openraft::BasicNode,
+        Entry = openraft::Entry<TypeConfig>,
+        SnapshotData = tokio::fs::File,
+        AsyncRuntime = openraft::TokioRuntime,
+);
+
+pub type Entry = openraft::Entry<TypeConfig>;
+pub type LogId = openraft::LogId<NodeId>;
+pub type Vote = openraft::Vote<NodeId>;
+pub type StorageError = openraft::StorageError<NodeId>;
+pub type StorageIOError = openraft::StorageIOError<NodeId>;
+pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, openraft::BasicNode>;
+pub type StoredMembership = openraft::StoredMembership<NodeId, openraft::BasicNode>;

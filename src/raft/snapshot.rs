@@ -1,0 +1,148 @@
+//! Snapshot files: the state and the audit chain at one log position.
+//!
+//! Layout: the magic `ARQSNAP`, the format byte, then bincode values in
+//! order — a [`Header`] (Raft metadata and the audit entry count), the
+//! [`State`], each audit entry — and last the SHA-256 of everything before
+//! it, so a torn or corrupted file is refused rather than installed. The
+//! file is written and read as a stream; audit entries never sit in memory
+//! all at once on the writing side.
+
+use crate::audit::AuditEntry;
+use crate::codec::{self, CodecError, FORMAT};
+use crate::raft::SnapshotMeta;
+use crate::state::State;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::{self, Read, Write};
+
+const MAGIC: &[u8; 7] = b"ARQSNAP";
+
+/// What precedes the state in a snapshot file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub meta: SnapshotMeta,
+    pub audit_count: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("snapshot io: {0}")]
+    Io(#[from] io::Error),
+    #[error("snapshot encoding: {0}")]
+    Codec(#[from] CodecError),
+    #[error("not a snapshot file (bad magic or format {0})")]
+    NotASnapshot(u8),
+    #[error("snapshot checksum does not match: the file is damaged or incomplete")]
+    Checksum,
+    #[error("snapshot audit entries are not a contiguous chain at index {0}")]
+    AuditOrder(u64),
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Streams a snapshot to `out`; `audit` yields exactly `header.audit_count` entries.
+pub fn write<W: Write>(
+    out: W,
+    header: &Header,
+    state: &State,
+    audit: impl Iterator<Item = Result<AuditEntry, SnapshotError>>,
+) -> Result<W, SnapshotError> {
+    let mut w = Hashing {
+        inner: out,
+        hasher: Sha256::new(),
+    };
+    w.write_all(MAGIC)?;
+    w.write_all(&[FORMAT])?;
+    codec::write_to(header, &mut w)?;
+    codec::write_to(state, &mut w)?;
+    let mut written = 0;
+    for entry in audit {
+        codec::write_to(&entry?, &mut w)?;
+        written += 1;
+    }
+    if written != header.audit_count {
+        return Err(SnapshotError::AuditOrder(written));
+    }
+    let digest: [u8; 32] = w.hasher.finalize().into();
+    let mut out = w.inner;
+    out.write_all(&digest)?;
+    out.flush()?;
+    Ok(out)
+}
+
+/// Reads only the header (for `get_current_snapshot`).
+pub fn read_header<R: Read>(mut input: R) -> Result<Header, SnapshotError> {
+    read_magic(&mut input)?;
+    Ok(codec::read_from(&mut input)?)
+}
+
+fn read_magic<R: Read>(input: &mut R) -> Result<(), SnapshotError> {
+    let mut magic = [0u8; 8];
+    input.read_exact(&mut magic)?;
+    if &magic[..7] != MAGIC || magic[7] != FORMAT {
+        return Err(SnapshotError::NotASnapshot(magic[7]));
+    }
+    Ok(())
+}
+
+/// Reads a whole snapshot, handing each audit entry to `on_entry` as it is
+/// read; checks the chain links and the checksum before returning the state.
+/// The caller must not commit what `on_entry` staged unless this succeeds.
+pub fn read<R: Read>(
+    input: R,
+    mut on_entry: impl FnMut(AuditEntry) -> Result<(), SnapshotError>,
+) -> Result<(Header, State), SnapshotError> {
+    let mut r = Hashing {
+        inner: input,
+        hasher: Sha256::new(),
+    };
+    read_magic(&mut r)?;
+    let header: Header = codec::read_from(&mut r)?;
+    let state: State = codec::read_from(&mut r)?;
+    let mut prev: Option<AuditEntry> = None;
+    for _ in 0..header.audit_count {
+        let entry: AuditEntry = codec::read_from(&mut r)?;
+        if let Some(p) = &prev {
+            if entry.index != p.index + 1 || entry.prev_hash != p.hash {
+                return Err(SnapshotError::AuditOrder(entry.index));
+            }
+        }
+        prev = Some(entry.clone());
+        on_entry(entry)?;
+    }
+    if let Some(last) = &prev {
+        if last.head() != state.audit {
+            return Err(SnapshotError::AuditOrder(last.index));
+        }
+    }
+    let digest: [u8; 32] = r.hasher.finalize().into();
+    let mut stored = [0u8; 32];
+    r.inner.read_exact(&mut stored)?;
+    if digest != stored {
+        return Err(SnapshotError::Checksum);
+    }
+    Ok((header, state))
+}

@@ -1,0 +1,419 @@
+//! The state machine store: applies committed entries to the pure
+//! [`State`], persists their audit entries, and builds, stores and installs
+//! snapshot files.
+//!
+//! The state lives in memory; what makes it durable is the log plus the last
+//! snapshot file (`snapshots/current.snap`): on open, the snapshot is loaded
+//! and openraft re-applies the committed log after it. Audit entries are
+//! written to sled in the same step as the state changes, under one lock, so
+//! readers and snapshot builders always see the two agree.
+
+use crate::audit::store::{AuditStore, Retention};
+use crate::audit::AuditEntry;
+use crate::raft::snapshot::{self, Header, SnapshotError};
+use crate::raft::{
+    Entry, LogId, Response, SnapshotMeta, StorageError, StorageIOError, StoredMembership,
+    TypeConfig,
+};
+use crate::state::State;
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::io::AsyncSeekExt;
+
+const CURRENT: &str = "current.snap";
+/// Audit entries read from sled per step while streaming a snapshot.
+const STREAM_CHUNK: usize = 1024;
+
+/// What has been applied, guarded together.
+#[derive(Debug, Default, Clone)]
+pub struct Applied {
+    pub state: State,
+    pub last_applied: Option<LogId>,
+    pub last_membership: StoredMembership,
+}
+
+/// The state machine of one node. Clones share everything.
+#[derive(Clone)]
+pub struct StateMachineStore {
+    applied: Arc<RwLock<Applied>>,
+    audit: AuditStore,
+    snapshots: PathBuf,
+    /// Held while a snapshot streams audit entries, so archival waits.
+    audit_guard: Arc<tokio::sync::Mutex<()>>,
+    /// Serialises replacing `current.snap`.
+    current_guard: Arc<Mutex<()>>,
+    counter: Arc<AtomicU64>,
+}
+
+fn io_err(e: impl std::error::Error + 'static) -> StorageError {
+    StorageIOError::write_state_machine(&e).into()
+}
+
+fn snap_err(e: impl std::error::Error + 'static) -> StorageError {
+    StorageIOError::write_snapshot(None, &e).into()
+}
+
+impl StateMachineStore {
+    /// Opens the store in `dir`, loading the last snapshot if there is one.
+    pub fn open(db: &sled::Db, dir: &Path, retention: Retention) -> Result<Self, StorageError> {
+        let snapshots = dir.join("snapshots");
+        std::fs::create_dir_all(&snapshots).map_err(snap_err)?;
+        let audit = AuditStore::open(db, dir, retention).map_err(io_err)?;
+        let store = StateMachineStore {
+            applied: Arc::default(),
+            audit,
+            snapshots,
+            audit_guard: Arc::default(),
+            current_guard: Arc::default(),
+            counter: Arc::default(),
+        };
+        let current = store.snapshots.join(CURRENT);
+        if current.exists() {
+            store.load_snapshot_file(&current)?;
+        }
+        Ok(store)
+    }
+
+    /// Runs `f` on the applied state (for reads; never hold it across IO).
+    pub fn read<T>(&self, f: impl FnOnce(&Applied) -> T) -> T {
+        match self.applied.read() {
+            Ok(guard) => f(&guard),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn audit(&self) -> &AuditStore {
+        &self.audit
+    }
+
+    fn write_applied(&self) -> std::sync::RwLockWriteGuard<'_, Applied> {
+        self.applied.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads a snapshot file, then replaces state and audit in one step.
+    fn load_snapshot_file(&self, path: &Path) -> Result<SnapshotMeta, StorageError> {
+        let file = std::fs::File::open(path).map_err(snap_err)?;
+        let mut batch = sled::Batch::default();
+        let (header, state) = snapshot::read(BufReader::new(file), |e| {
+            self.audit
+                .stage(std::slice::from_ref(&e), &mut batch)
+                .map_err(|e| SnapshotError::Io(std::io::Error::other(e)))
+        })
+        .map_err(snap_err)?;
+        let mut applied = self.write_applied();
+        self.audit.apply(batch).map_err(io_err)?;
+        *applied = Applied {
+            state,
+            last_applied: header.meta.last_log_id,
+            last_membership: header.meta.last_membership.clone(),
+        };
+        Ok(header.meta)
+    }
+
+    fn apply_entry(
+        &self,
+        applied: &mut Applied,
+        entry: Entry,
+        audit: &mut Vec<AuditEntry>,
+    ) -> Response {
+        applied.last_applied = Some(entry.log_id);
+        match entry.payload {
+            EntryPayload::Blank => Response::Blank,
+            EntryPayload::Normal(command) => {
+                let result = applied.state.apply(&command);
+                audit.extend(result.audit);
+                Response::Command(result.result)
+            }
+            EntryPayload::Membership(m) => {
+                let details = format!(
+                    "voters={:?} learners={:?}",
+                    m.voter_ids().collect::<Vec<_>>(),
+                    m.learner_ids().collect::<Vec<_>>()
+                );
+                audit.push(applied.state.apply_membership(details));
+                applied.last_membership = StoredMembership::new(Some(entry.log_id), m);
+                Response::Membership
+            }
+        }
+    }
+
+    /// Moves old audit entries to the archive in the background, unless a
+    /// snapshot is streaming them right now (then the next apply will).
+    fn archive_in_background(&self, head: u64) {
+        let Ok(guard) = self.audit_guard.clone().try_lock_owned() else {
+            return;
+        };
+        let audit = self.audit.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = audit.archive_if_due(head) {
+                tracing::error!(target: "arqonbus::audit", error = %e, "archiving audit entries failed");
+            }
+            drop(guard);
+        });
+    }
+
+    /// Makes `tmp` the current snapshot unless a newer one is already there.
+    fn promote(&self, tmp: &Path, last: Option<LogId>) -> Result<bool, StorageError> {
+        let _g = self.current_guard.lock().unwrap_or_else(|p| p.into_inner());
+        let current = self.snapshots.join(CURRENT);
+        if let Ok(file) = std::fs::File::open(&current) {
+            if let Ok(h) = snapshot::read_header(BufReader::new(file)) {
+                if h.meta.last_log_id > last {
+                    std::fs::remove_file(tmp).map_err(snap_err)?;
+                    return Ok(false);
+                }
+            }
+        }
+        std::fs::rename(tmp, &current).map_err(snap_err)?;
+        std::fs::File::open(&self.snapshots)
+            .and_then(|d| d.sync_all())
+            .map_err(snap_err)?;
+        Ok(true)
+    }
+
+    fn temp_path(&self, kind: &str) -> PathBuf {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        self.snapshots
+            .join(format!("{kind}-{}-{n}.tmp", std::process::id()))
+    }
+
+    fn remove_temp_files(&self) {
+        if let Ok(dir) = std::fs::read_dir(&self.snapshots) {
+            for f in dir.flatten() {
+                if f.file_name().to_string_lossy().ends_with(".tmp") {
+                    let _ = std::fs::remove_file(f.path());
+                }
+            }
+        }
+    }
+}
+
+/// A consistent copy of the state taken when the builder was created.
+pub struct SnapshotBuilder {
+    store: StateMachineStore,
+    copy: Applied,
+    audit_first: u64,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl StateMachineStore {
+    /// Writes a snapshot of `copy` to `path`, streaming audit entries from
+    /// `audit_first` to the copy's audit head.
+    fn write_snapshot_file(
+        &self,
+        copy: &Applied,
+        audit_first: u64,
+        path: &Path,
+    ) -> Result<SnapshotMeta, StorageError> {
+        let last = copy.last_applied;
+        let head = copy.state.audit.index;
+        let count = if head >= audit_first && audit_first > 0 {
+            head - audit_first + 1
+        } else {
+            0
+        };
+        let meta = SnapshotMeta {
+            last_log_id: last,
+            last_membership: copy.last_membership.clone(),
+            snapshot_id: format!(
+                "{}-{}-{}",
+                last.map(|l| l.leader_id.term).unwrap_or(0),
+                last.map(|l| l.index).unwrap_or(0),
+                self.counter.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
+        let header = Header {
+            meta: meta.clone(),
+            audit_count: count,
+        };
+        let file = std::fs::File::create(path).map_err(snap_err)?;
+        let entries = AuditChunks {
+            audit: &self.audit,
+            next: audit_first,
+            end: audit_first + count,
+            buffer: Vec::new().into_iter(),
+        };
+        let out = snapshot::write(BufWriter::new(file), &header, &copy.state, entries)
+            .map_err(snap_err)?;
+        let file = out.into_inner().map_err(|e| snap_err(e.into_error()))?;
+        file.sync_all().map_err(snap_err)?;
+        Ok(meta)
+    }
+}
+
+/// Streams audit entries `next..end` from sled a chunk at a time.
+struct AuditChunks<'a> {
+    audit: &'a AuditStore,
+    next: u64,
+    end: u64,
+    buffer: std::vec::IntoIter<AuditEntry>,
+}
+
+impl Iterator for AuditChunks<'_> {
+    type Item = Result<AuditEntry, SnapshotError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.buffer.next() {
+            return Some(Ok(e));
+        }
+        if self.next >= self.end {
+            return None;
+        }
+        let want = STREAM_CHUNK.min((self.end - self.next) as usize);
+        match self.audit.range(self.next, want) {
+            Ok(chunk) if !chunk.is_empty() => {
+                self.next += chunk.len() as u64;
+                self.buffer = chunk.into_iter();
+                self.buffer.next().map(Ok)
+            }
+            Ok(_) => Some(Err(SnapshotError::AuditOrder(self.next))),
+            Err(e) => Some(Err(SnapshotError::Io(std::io::Error::other(e)))),
+        }
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let path = self.store.temp_path("build");
+        let store = self.store.clone();
+        let copy = std::mem::take(&mut self.copy);
+        let first = self.audit_first;
+        let meta = blocking(move || {
+            store
+                .write_snapshot_file(&copy, first, &path)
+                .map(|m| (m, path))
+        })
+        .await?;
+        let (meta, path) = meta;
+        self.store.promote(&path, meta.last_log_id)?;
+        tracing::info!(target: "arqonbus::raft", snapshot = %meta.snapshot_id, "built snapshot");
+        let file = tokio::fs::File::open(self.store.snapshots.join(CURRENT))
+            .await
+            .map_err(snap_err)?;
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(file),
+        })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachineStore {
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+        Ok(self.read(|a| (a.last_applied, a.last_membership.clone())))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut audit = Vec::new();
+        let (responses, head) = {
+            let mut applied = self.write_applied();
+            let responses: Vec<Response> = entries
+                .into_iter()
+                .map(|e| self.apply_entry(&mut applied, e, &mut audit))
+                .collect();
+            let mut batch = sled::Batch::default();
+            self.audit.stage(&audit, &mut batch).map_err(io_err)?;
+            self.audit.apply(batch).map_err(io_err)?;
+            (responses, applied.state.audit.index)
+        };
+        self.archive_in_background(head);
+        Ok(responses)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        let guard = self.audit_guard.clone().lock_owned().await;
+        let copy = self.read(Applied::clone);
+        let audit_first = match self.audit.first_index() {
+            Ok(first) => first.unwrap_or(0),
+            Err(e) => {
+                tracing::error!(target: "arqonbus::audit", error = %e, "reading the audit store");
+                0
+            }
+        };
+        SnapshotBuilder {
+            store: self.clone(),
+            copy,
+            audit_first,
+            _guard: guard,
+        }
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, StorageError> {
+        let path = self.temp_path("receive");
+        let file = tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(snap_err)?;
+        Ok(Box::new(file))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Box<tokio::fs::File>,
+    ) -> Result<(), StorageError> {
+        let mut source = *snapshot;
+        source
+            .seek(std::io::SeekFrom::Start(0))
+            .await
+            .map_err(snap_err)?;
+        let path = self.temp_path("install");
+        let mut copy = tokio::fs::File::create(&path).await.map_err(snap_err)?;
+        tokio::io::copy(&mut source, &mut copy)
+            .await
+            .map_err(snap_err)?;
+        copy.sync_all().await.map_err(snap_err)?;
+        drop(copy);
+        let header = {
+            let path = path.clone();
+            blocking(move || {
+                let file = std::fs::File::open(&path).map_err(snap_err)?;
+                snapshot::read_header(BufReader::new(file)).map_err(snap_err)
+            })
+            .await?
+        };
+        if header.meta.last_log_id != meta.last_log_id {
+            return Err(snap_err(SnapshotError::NotASnapshot(0)));
+        }
+        self.promote(&path, meta.last_log_id)?;
+        let store = self.clone();
+        let loaded =
+            blocking(move || store.load_snapshot_file(&store.snapshots.join(CURRENT))).await?;
+        self.remove_temp_files();
+        tracing::info!(target: "arqonbus::raft", snapshot = %loaded.snapshot_id, "installed snapshot");
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        let path = self.snapshots.join(CURRENT);
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(snap_err(e)),
+        };
+        let header = snapshot::read_header(BufReader::new(file)).map_err(snap_err)?;
+        let file = tokio::fs::File::open(&path).await.map_err(snap_err)?;
+        Ok(Some(Snapshot {
+            meta: header.meta,
+            snapshot: Box::new(file),
+        }))
+    }
+}
+
+/// Runs file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(f).await.map_err(snap_err)?
+}

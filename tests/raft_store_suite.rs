@@ -1,0 +1,26 @@
+//! openraft's own storage test suite, run against our sled stores.
+
+use arqonbus::audit::store::Retention;
+use arqonbus::raft::{LogStore, StateMachineStore, StorageError, TypeConfig};
+use openraft::testing::{StoreBuilder, Suite};
+use tempfile::TempDir;
+
+struct Builder;
+
+impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for Builder {
+    async fn build(&self) -> Result<(TempDir, LogStore, StateMachineStore), StorageError> {
+        let dir = tempfile::tempdir().map_err(|e| openraft::StorageIOError::write(&e))?;
+        let db =
+            sled::open(dir.path().join("db")).map_err(|e| openraft::StorageIOError::write(&e))?;
+        let log = LogStore::open(&db).map_err(|e| openraft::StorageIOError::write(&e))?;
+        let sm = StateMachineStore::open(&db, dir.path(), Retention::default())?;
+        Ok((dir, log, sm))
+    }
+}
+
+#[test]
+fn openraft_storage_suite() {
+    if let Err(e) = Suite::test_all(Builder) {
+        panic!("openraft's storage suite failed: {e}");
+    }
+}
