@@ -94,8 +94,11 @@ impl StateMachineStore {
         self.applied.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Reads a snapshot file, then replaces state and audit in one step.
-    fn load_snapshot_file(&self, path: &Path) -> Result<SnapshotMeta, StorageError> {
+    /// Reads and checks a whole snapshot file, staging its audit entries.
+    fn read_snapshot_file(
+        &self,
+        path: &Path,
+    ) -> Result<(Header, State, sled::Batch), StorageError> {
         let file = std::fs::File::open(path).map_err(snap_err)?;
         let mut batch = sled::Batch::default();
         let (header, state) = snapshot::read(BufReader::new(file), |e| {
@@ -104,6 +107,16 @@ impl StateMachineStore {
                 .map_err(|e| SnapshotError::Io(std::io::Error::other(e)))
         })
         .map_err(snap_err)?;
+        Ok((header, state, batch))
+    }
+
+    /// Replaces state and audit with a checked snapshot, in one step.
+    fn commit_snapshot(
+        &self,
+        header: &Header,
+        state: State,
+        batch: sled::Batch,
+    ) -> Result<(), StorageError> {
         let mut applied = self.write_applied();
         self.audit.apply(batch).map_err(io_err)?;
         *applied = Applied {
@@ -111,7 +124,12 @@ impl StateMachineStore {
             last_applied: header.meta.last_log_id,
             last_membership: header.meta.last_membership.clone(),
         };
-        Ok(header.meta)
+        Ok(())
+    }
+
+    fn load_snapshot_file(&self, path: &Path) -> Result<(), StorageError> {
+        let (header, state, batch) = self.read_snapshot_file(path)?;
+        self.commit_snapshot(&header, state, batch)
     }
 
     fn apply_entry(
@@ -375,23 +393,19 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             .map_err(snap_err)?;
         copy.sync_all().await.map_err(snap_err)?;
         drop(copy);
-        let header = {
-            let path = path.clone();
-            blocking(move || {
-                let file = std::fs::File::open(&path).map_err(snap_err)?;
-                snapshot::read_header(BufReader::new(file)).map_err(snap_err)
-            })
-            .await?
-        };
+        // Check the whole file before it replaces anything.
+        let store = self.clone();
+        let checked = path.clone();
+        let (header, state, batch) = blocking(move || store.read_snapshot_file(&checked)).await?;
         if header.meta.last_log_id != meta.last_log_id {
+            let _ = std::fs::remove_file(&path);
             return Err(snap_err(SnapshotError::NotASnapshot(0)));
         }
-        self.promote(&path, meta.last_log_id)?;
-        let store = self.clone();
-        let loaded =
-            blocking(move || store.load_snapshot_file(&store.snapshots.join(CURRENT))).await?;
+        if self.promote(&path, meta.last_log_id)? {
+            self.commit_snapshot(&header, state, batch)?;
+        }
         self.remove_temp_files();
-        tracing::info!(target: "arqonbus::raft", snapshot = %loaded.snapshot_id, "installed snapshot");
+        tracing::info!(target: "arqonbus::raft", snapshot = %meta.snapshot_id, "installed snapshot");
         Ok(())
     }
 
@@ -417,3 +431,6 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, StorageError> {
     tokio::task::spawn_blocking(f).await.map_err(snap_err)?
 }
+
+#[cfg(test)]
+mod tests;

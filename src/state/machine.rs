@@ -214,4 +214,4 @@ fn describe(outcome: &Outcome) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -374,3 +374,12 @@ proptest! {
         prop_assert_eq!(encode(&restored), encode(&full));
     }
 }
+
+/// A valid override by an operator, the `n`th of a series.
+pub(crate) fn sample_override(n: usize) -> Command {
+    cmd(
+        Role::Operator,
+        n as u64,
+        set(&[("batch_size", ParamValue::Int(1 + (n as i64 % 200)))]),
+    )
+}
