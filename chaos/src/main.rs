@@ -8,6 +8,10 @@ mod history;
 mod model;
 mod ops;
 mod report;
+#[cfg(test)]
+mod scenarios;
+#[cfg(test)]
+mod simulate;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
