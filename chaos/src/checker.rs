@@ -16,7 +16,7 @@
 use crate::bitset::Bitset;
 use crate::model::{step, Refusal, State};
 use crate::ops::{Action, Operation};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Configurations the search may explore per key before giving up. Healthy
 /// histories need about one per operation; the memo costs about 100 bytes
@@ -87,7 +87,7 @@ pub(crate) fn search(ops: &[Operation], max_states: u64) -> Verdict {
     let mut placed = Bitset::new(ops.len());
     let mut state: State = None;
     let mut unplaced_ok = ops.iter().filter(|op| op.return_line().is_some()).count();
-    let mut seen: BTreeMap<Bitset, BTreeSet<State>> = BTreeMap::new();
+    let mut seen: BTreeSet<(Bitset, State)> = BTreeSet::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut deepest: (Vec<usize>, State) = (Vec::new(), None);
     let mut explored = 0u64;
@@ -103,7 +103,7 @@ pub(crate) fn search(ops: &[Operation], max_states: u64) -> Verdict {
                     return Verdict::Unknown { explored };
                 }
                 placed.insert(op);
-                seen.entry(placed.clone()).or_default().insert(after);
+                seen.insert((placed.clone(), after));
                 stack.push(Frame { op, before: state });
                 state = after;
                 unplaced_ok -= usize::from(ops[op].return_line().is_some());
@@ -132,18 +132,18 @@ fn next_move(
     placed: &Bitset,
     state: State,
     cursor: usize,
-    seen: &BTreeMap<Bitset, BTreeSet<State>>,
+    seen: &BTreeSet<(Bitset, State)>,
 ) -> Option<(usize, State)> {
-    let mut trial = placed.clone();
+    // One key, edited in place, so that looking up allocates nothing.
+    let mut trial = (placed.clone(), state);
     candidates(ops, placed)
         .filter(|&index| index >= cursor)
         .find_map(|index| {
             let after = step(state, ops[index].action).ok()?;
-            trial.insert(index);
-            let known = seen
-                .get(&trial)
-                .is_some_and(|states| states.contains(&after));
-            trial.remove(index);
+            trial.0.insert(index);
+            trial.1 = after;
+            let known = seen.contains(&trial);
+            trial.0.remove(index);
             (!known).then_some((index, after))
         })
 }
