@@ -42,21 +42,22 @@ fn old_entries_move_to_the_archive_and_the_chain_still_verifies() {
         put(&store, std::slice::from_ref(e));
         store.archive_if_due(e.index).expect("archive");
     }
-    // 37 entries, keep 10 + chunk 5: chunks 1..5, 6..10, 11..15, 16..20 moved.
-    assert_eq!(store.archived_upto().expect("meta"), 20);
-    assert_eq!(store.first_index().expect("first"), Some(21));
+    // Keep 10 + chunk 5: a chunk moves whenever sled would hold 16, at
+    // heads 16, 21, 26, 31 and 36, leaving 26..=37 (12 entries) in sled.
+    assert_eq!(store.archived_upto().expect("meta"), 25);
+    assert_eq!(store.first_index().expect("first"), Some(26));
     let archived: Vec<_> = read_archive(&dir.path().join(ARCHIVE_FILE))
         .expect("archive opens")
         .collect::<Result<_, _>>()
         .expect("archive reads");
-    assert_eq!(archived, c[..20].to_vec());
+    assert_eq!(archived, c[..25].to_vec());
     let report = store.verify().expect("readable").expect("verifies");
     assert_eq!(report.count, 37);
     assert_eq!(report.first_index, 1);
     assert_eq!(report.head, c[36].head());
     // Re-staging archived entries (a replay after restart) does not bring them back.
     put(&store, &c[..5]);
-    assert_eq!(store.first_index().expect("first"), Some(21));
+    assert_eq!(store.first_index().expect("first"), Some(26));
 }
 
 #[test]
