@@ -2,6 +2,9 @@
 //! parameter changes and the live system that runs them.
 
 pub mod audit;
+pub mod bench;
+pub mod cli;
 pub mod codec;
+pub mod logging;
 pub mod raft;
 pub mod state;

@@ -1,0 +1,4 @@
+//! Benchmarks behind `arqonbus bench`: figures are measured here, never in
+//! timed unit tests.
+
+pub mod storage;
