@@ -26,7 +26,9 @@ pub const LEAF_VALIDITY: Duration = Duration::days(730);
 /// Backdating of `not_before`, so a peer whose clock is a little behind
 /// accepts a certificate made just now.
 const CLOCK_SKEW: Duration = Duration::hours(1);
-/// The subject common name of every ArqonBus cluster CA.
+/// The start of every ArqonBus cluster CA's common name; a fingerprint of
+/// its key follows, so a certificate from another cluster is reported as
+/// from an unknown issuer rather than as a bad signature.
 pub const CA_COMMON_NAME: &str = "ArqonBus cluster CA";
 
 /// Names and addresses every node certificate is valid for.
@@ -72,9 +74,11 @@ impl Authority {
         let now = OffsetDateTime::now_utc();
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, CA_COMMON_NAME);
+        let fingerprint = hex::encode(key.public_key_raw().get(..8).unwrap_or_default());
+        params.distinguished_name.push(
+            DnType::CommonName,
+            format!("{CA_COMMON_NAME} {fingerprint}"),
+        );
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
