@@ -3,8 +3,10 @@
 
 pub mod audit;
 pub mod bench;
+pub mod certs;
 pub mod cli;
 pub mod codec;
 pub mod logging;
 pub mod raft;
 pub mod state;
+pub mod transport;

@@ -36,7 +36,7 @@ pub enum BenchError {
     #[error("benchmark storage: {0}")]
     Sled(#[from] sled::Error),
     #[error("benchmark storage: {0}")]
-    Storage(#[from] crate::raft::StorageError),
+    Storage(#[from] Box<crate::raft::StorageError>),
 }
 
 fn command(n: u64) -> Command {
@@ -86,7 +86,10 @@ async fn append_rate(
     let store = LogStore::open(&db)?;
     let start = Instant::now();
     for i in 1..=count {
-        store.append_then([entry(i, payload(i))], |_| {}).await?;
+        store
+            .append_then([entry(i, payload(i))], |_| {})
+            .await
+            .map_err(Box::new)?;
     }
     Ok(rate(count, start))
 }

@@ -45,6 +45,16 @@ impl Role {
         Role::Viewer,
     ];
 
+    /// The client roles `certs init` issues one certificate for each.
+    pub const CLIENTS: [Role; 5] = [
+        Role::Admin,
+        Role::Operator,
+        Role::Proposer,
+        Role::Agent,
+        Role::Viewer,
+    ];
+
+    /// The spelling used in certificates, files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Role::Node => "node",
