@@ -75,3 +75,45 @@ fn no_stray_vector_files_and_the_large_batch_is_compressed() {
     let bin = std::fs::read(dir().join("proposal.bin")).unwrap();
     assert!(!frame::split(&bin).unwrap().0.compressed());
 }
+
+#[test]
+fn the_spec_quotes_the_code() {
+    use arqonbus::proto::limits::*;
+    let spec = std::fs::read_to_string(dir().join("../PROTOCOL.md")).unwrap();
+    for (name, value) in [
+        ("MAX_FRAME_LEN", MAX_FRAME_LEN),
+        ("MAX_BODY_LEN", MAX_BODY_LEN),
+        ("MAX_SAMPLES_PER_BATCH", MAX_SAMPLES_PER_BATCH),
+        ("MAX_METRICS", MAX_METRICS),
+        ("MAX_PARAMETERS", MAX_PARAMETERS),
+        ("MAX_SUBSCRIBE_TARGETS", MAX_SUBSCRIBE_TARGETS),
+        ("MAX_NAME_LEN", MAX_NAME_LEN),
+        ("MAX_TEXT_LEN", MAX_TEXT_LEN),
+        ("MAX_SIGNATURE_LEN", MAX_SIGNATURE_LEN),
+        ("COMPRESS_THRESHOLD", COMPRESS_THRESHOLD),
+    ] {
+        let row = format!("| {name} | {value} |");
+        assert!(spec.contains(&row), "PROTOCOL.md lacks the row {row:?}");
+    }
+    let walked = hex::encode(std::fs::read(dir().join("status_query.bin")).unwrap());
+    assert!(
+        spec.contains(&format!("Full hex: `{walked}`")),
+        "PROTOCOL.md's byte-by-byte example is not status_query.bin"
+    );
+    for (code, name) in [(0x01, "telemetry_batch"), (0x86, "event"), (0x80, "error")] {
+        let row = format!("| `0x{code:02x}` | `{name}` |");
+        assert!(spec.contains(&row), "PROTOCOL.md lacks {row:?}");
+    }
+    for (name, msg) in vectors::catalogue() {
+        if let arqonbus::proto::Message::Reply(arqonbus::proto::Reply::Error(e)) = &msg {
+            let bin = std::fs::read(dir().join(format!("{name}.bin"))).unwrap();
+            let row = format!("| {} | `{}` |", bin[7], e.code.name());
+            assert!(
+                spec.contains(&row),
+                "PROTOCOL.md lacks the error row {row:?}"
+            );
+        }
+    }
+    let alpn = std::str::from_utf8(arqonbus::proto::ALPN_CLIENT_V1).unwrap();
+    assert!(spec.contains(&format!("`{alpn}`")));
+}
