@@ -7,6 +7,7 @@ pub mod certs;
 pub mod cli;
 pub mod codec;
 pub mod logging;
+pub mod proto;
 pub mod raft;
 pub mod state;
 pub mod transport;

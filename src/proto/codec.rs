@@ -1,0 +1,223 @@
+//! The typed codec: message type codes, [`Message`], and `encode`/`decode`
+//! between a `Message` and one complete frame. Decoding is bounded (frame
+//! limit, decompressed-size limit, bincode limit), exact (no trailing
+//! bytes), canonical (the body must be the one encoding of its value, so a
+//! signature covers exactly what was received) and validated (finite
+//! numbers, counts, names; see `validate`).
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::envelope::{self, Envelope};
+use super::error::{CodecError, ErrorReply};
+use super::frame;
+use super::limits::MAX_BODY_LEN;
+use super::message::{Proposal, Request, StatusQuery, Subscribe, TelemetryBatch};
+use super::reply::{Approval, Event, Reply, Rollback, Status, Subscribed, TelemetryAck};
+use super::{validate, FRAME_VERSION};
+
+/// Message type codes (the frame's type byte). Client-to-server requests
+/// are 0x01-0x7f, server-to-client replies 0x80-0xff.
+pub mod msg_type {
+    pub const TELEMETRY_BATCH: u8 = 0x01;
+    pub const PROPOSAL: u8 = 0x02;
+    pub const SUBSCRIBE: u8 = 0x03;
+    pub const STATUS_QUERY: u8 = 0x04;
+    pub const ERROR: u8 = 0x80;
+    pub const TELEMETRY_ACK: u8 = 0x81;
+    pub const APPROVAL: u8 = 0x82;
+    pub const STATUS: u8 = 0x83;
+    pub const ROLLBACK: u8 = 0x84;
+    pub const SUBSCRIBED: u8 = 0x85;
+    pub const EVENT: u8 = 0x86;
+
+    /// Every code defined in frame version 1.
+    pub const ALL: [u8; 11] = [
+        TELEMETRY_BATCH,
+        PROPOSAL,
+        SUBSCRIBE,
+        STATUS_QUERY,
+        ERROR,
+        TELEMETRY_ACK,
+        APPROVAL,
+        STATUS,
+        ROLLBACK,
+        SUBSCRIBED,
+        EVENT,
+    ];
+}
+
+/// One frame's content: a client request in its envelope, or a server reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Request(Envelope, Request),
+    Reply(Reply),
+}
+
+impl Request {
+    pub fn msg_type(&self) -> u8 {
+        match self {
+            Request::TelemetryBatch(_) => msg_type::TELEMETRY_BATCH,
+            Request::Proposal(_) => msg_type::PROPOSAL,
+            Request::Subscribe(_) => msg_type::SUBSCRIBE,
+            Request::StatusQuery(_) => msg_type::STATUS_QUERY,
+        }
+    }
+
+    /// The canonical bincode encoding of the request alone (what follows
+    /// the envelope in the body, and what a signature covers).
+    pub fn encode_body(&self) -> Result<Vec<u8>, CodecError> {
+        match self {
+            Request::TelemetryBatch(m) => bincode_encode(m),
+            Request::Proposal(m) => bincode_encode(m),
+            Request::Subscribe(m) => bincode_encode(m),
+            Request::StatusQuery(m) => bincode_encode(m),
+        }
+    }
+
+    /// The bytes to sign (or verify) for this request in this envelope.
+    pub fn signed_bytes(&self, envelope: &Envelope) -> Result<Vec<u8>, CodecError> {
+        envelope::signed_bytes(
+            FRAME_VERSION,
+            self.msg_type(),
+            envelope.seq,
+            envelope.sent_at,
+            &self.encode_body()?,
+        )
+    }
+}
+
+impl Reply {
+    pub fn msg_type(&self) -> u8 {
+        match self {
+            Reply::Error(_) => msg_type::ERROR,
+            Reply::TelemetryAck(_) => msg_type::TELEMETRY_ACK,
+            Reply::Approval(_) => msg_type::APPROVAL,
+            Reply::Status(_) => msg_type::STATUS,
+            Reply::Rollback(_) => msg_type::ROLLBACK,
+            Reply::Subscribed(_) => msg_type::SUBSCRIBED,
+            Reply::Event(_) => msg_type::EVENT,
+        }
+    }
+}
+
+impl Message {
+    pub fn msg_type(&self) -> u8 {
+        match self {
+            Message::Request(_, r) => r.msg_type(),
+            Message::Reply(r) => r.msg_type(),
+        }
+    }
+
+    /// The uncompressed frame body: bincode of (envelope, request) or of
+    /// the reply struct (never of the `Request`/`Reply` enums: the type byte
+    /// already says which).
+    pub fn encode_body(&self) -> Result<Vec<u8>, CodecError> {
+        match self {
+            Message::Request(env, req) => {
+                let mut out = bincode_encode(env)?;
+                out.extend_from_slice(&req.encode_body()?);
+                Ok(out)
+            }
+            Message::Reply(r) => match r {
+                Reply::Error(m) => bincode_encode(m),
+                Reply::TelemetryAck(m) => bincode_encode(m),
+                Reply::Approval(m) => bincode_encode(m),
+                Reply::Status(m) => bincode_encode(m),
+                Reply::Rollback(m) => bincode_encode(m),
+                Reply::Subscribed(m) => bincode_encode(m),
+                Reply::Event(m) => bincode_encode(m),
+            },
+        }
+    }
+}
+
+/// Validates and encodes one message as a complete frame, compressing a
+/// large body.
+pub fn encode(msg: &Message) -> Result<Vec<u8>, CodecError> {
+    validate::message(msg)?;
+    frame::assemble(FRAME_VERSION, msg.msg_type(), &msg.encode_body()?, true)
+}
+
+/// Decodes exactly one complete frame (length prefix included).
+pub fn decode(bytes: &[u8]) -> Result<Message, CodecError> {
+    let (header, payload) = frame::split(bytes)?;
+    if header.version != FRAME_VERSION {
+        return Err(CodecError::UnknownVersion(header.version));
+    }
+    if !msg_type::ALL.contains(&header.msg_type) {
+        return Err(CodecError::UnknownType(header.msg_type));
+    }
+    let body = frame::body(&header, payload)?;
+    let msg = decode_body(header.msg_type, &body)?;
+    validate::message(&msg)?;
+    Ok(msg)
+}
+
+/// Decodes an uncompressed version-1 body of the given type, exactly and
+/// canonically; does not validate.
+pub fn decode_body(code: u8, body: &[u8]) -> Result<Message, CodecError> {
+    use msg_type as t;
+    let req = |env: Envelope, r: Request| Ok(Message::Request(env, r));
+    match code {
+        t::TELEMETRY_BATCH => {
+            let (e, m) = decode_exact::<(Envelope, TelemetryBatch)>(body)?;
+            req(e, Request::TelemetryBatch(m))
+        }
+        t::PROPOSAL => {
+            let (e, m) = decode_exact::<(Envelope, Proposal)>(body)?;
+            req(e, Request::Proposal(m))
+        }
+        t::SUBSCRIBE => {
+            let (e, m) = decode_exact::<(Envelope, Subscribe)>(body)?;
+            req(e, Request::Subscribe(m))
+        }
+        t::STATUS_QUERY => {
+            let (e, m) = decode_exact::<(Envelope, StatusQuery)>(body)?;
+            req(e, Request::StatusQuery(m))
+        }
+        t::ERROR => Ok(Message::Reply(Reply::Error(decode_exact::<ErrorReply>(
+            body,
+        )?))),
+        t::TELEMETRY_ACK => Ok(Message::Reply(Reply::TelemetryAck(decode_exact::<
+            TelemetryAck,
+        >(body)?))),
+        t::APPROVAL => Ok(Message::Reply(Reply::Approval(decode_exact::<Approval>(
+            body,
+        )?))),
+        t::STATUS => Ok(Message::Reply(Reply::Status(decode_exact::<Status>(body)?))),
+        t::ROLLBACK => Ok(Message::Reply(Reply::Rollback(decode_exact::<Rollback>(
+            body,
+        )?))),
+        t::SUBSCRIBED => Ok(Message::Reply(Reply::Subscribed(
+            decode_exact::<Subscribed>(body)?,
+        ))),
+        t::EVENT => Ok(Message::Reply(Reply::Event(decode_exact::<Event>(body)?))),
+        other => Err(CodecError::UnknownType(other)),
+    }
+}
+
+/// bincode 2, `config::standard()`: little-endian, varint integers.
+pub(crate) fn bincode_encode<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, CodecError> {
+    bincode::serde::encode_to_vec(v, bincode::config::standard())
+        .map_err(|e| CodecError::Encode(e.to_string()))
+}
+
+/// Decodes a value that must fill `bytes` exactly and be its canonical
+/// encoding (bincode accepts non-minimal varints; we do not).
+fn decode_exact<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    let config = bincode::config::standard().with_limit::<MAX_BODY_LEN>();
+    let (value, used): (T, usize) = bincode::serde::decode_from_slice(bytes, config)
+        .map_err(|e| CodecError::Body(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(CodecError::TrailingBytes {
+            extra: bytes.len().saturating_sub(used),
+        });
+    }
+    // Re-encode into a buffer of exactly the input's size: no reallocation,
+    // and anything longer fails to fit, which is itself non-canonical.
+    let mut again = vec![0u8; bytes.len()];
+    match bincode::serde::encode_into_slice(&value, &mut again, bincode::config::standard()) {
+        Ok(n) if n == bytes.len() && again == bytes => Ok(value),
+        _ => Err(CodecError::NonCanonical),
+    }
+}

@@ -1,0 +1,154 @@
+//! Errors: the error codes a server sends on the wire ([`ErrorCode`] inside
+//! an [`ErrorReply`] frame), and the codec's own error type
+//! ([`CodecError`]) with its mapping onto a wire code.
+//!
+//! The variant order of [`ErrorCode`] is its numeric code on the wire
+//! (bincode writes the variant index); never reorder, only append in a new
+//! protocol version.
+
+use serde::{Deserialize, Serialize};
+
+use super::envelope::UnixMillis;
+
+/// One error, as a server sends it. The number is the bincode variant index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// 0: this node is a follower; retry on the leader.
+    NotLeader {
+        leader_id: Option<u64>,
+        /// `host:port` of the leader's client endpoint, when known.
+        leader_addr: Option<String>,
+    },
+    /// 1: no leader is known (an election is under way); retry with backoff.
+    NoLeader,
+    /// 2: this node is leader but cannot reach a majority; retry elsewhere.
+    NoQuorum,
+    /// 3: the connection's certificate is missing or not trusted.
+    Unauthenticated,
+    /// 4: the identity's role may not do this (for this target system).
+    Forbidden,
+    /// 5: too many requests from this identity; retry after the given time.
+    RateLimited { retry_after_ms: u64 },
+    /// 6: the envelope's sequence number is not above the last accepted.
+    Replay { last_seq: u64 },
+    /// 7: the envelope's `sent_at` is too far from the server's clock.
+    StaleTimestamp {
+        server_time: UnixMillis,
+        max_skew_ms: u64,
+    },
+    /// 8: the frame decoded but a field is wrong, or it did not decode.
+    InvalidMessage { field: String, reason: String },
+    /// 9: the frame, or its body once decompressed, is over a limit.
+    TooLarge { size: u64, limit: u64 },
+    /// 10: the frame version is not one this server speaks.
+    UnsupportedVersion { received: u8, supported: Vec<u8> },
+    /// 11: this `proposal_id` was already used for a different proposal.
+    Conflict { proposal_id: String },
+    /// 12: the requested event position is older than the server keeps.
+    ResyncRequired {
+        target_system: String,
+        oldest_seq: u64,
+    },
+}
+
+impl ErrorCode {
+    /// The snake_case name used in JSON and in logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ErrorCode::NotLeader { .. } => "not_leader",
+            ErrorCode::NoLeader => "no_leader",
+            ErrorCode::NoQuorum => "no_quorum",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited { .. } => "rate_limited",
+            ErrorCode::Replay { .. } => "replay",
+            ErrorCode::StaleTimestamp { .. } => "stale_timestamp",
+            ErrorCode::InvalidMessage { .. } => "invalid_message",
+            ErrorCode::TooLarge { .. } => "too_large",
+            ErrorCode::UnsupportedVersion { .. } => "unsupported_version",
+            ErrorCode::Conflict { .. } => "conflict",
+            ErrorCode::ResyncRequired { .. } => "resync_required",
+        }
+    }
+}
+
+/// The `error` frame: a code with its details and a message for humans.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Why a frame could not be encoded or decoded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CodecError {
+    #[error("frame truncated: {needed} bytes needed, {have} present")]
+    Truncated { needed: usize, have: usize },
+    #[error("{extra} bytes after the end of the frame")]
+    TrailingBytes { extra: usize },
+    #[error("frame of {len} bytes is over the limit of {limit}")]
+    FrameTooLarge { len: usize, limit: usize },
+    #[error("body of {len} bytes once decompressed is over the limit of {limit}")]
+    BodyTooLarge { len: usize, limit: usize },
+    #[error("frame version {0} is not supported")]
+    UnknownVersion(u8),
+    #[error("message type 0x{0:02x} is unknown")]
+    UnknownType(u8),
+    #[error("reserved flag bits 0x{0:02x} are set")]
+    ReservedFlags(u8),
+    #[error("compressed body is invalid: {0}")]
+    Decompress(String),
+    #[error("body does not decode: {0}")]
+    Body(String),
+    #[error("body is not in canonical encoding")]
+    NonCanonical,
+    #[error("{field} is not a finite number")]
+    NonFinite { field: String },
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error("cannot encode: {0}")]
+    Encode(String),
+}
+
+impl CodecError {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        CodecError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The error code a server answers with when a frame fails to decode.
+    pub fn to_wire(&self) -> ErrorCode {
+        match self {
+            CodecError::FrameTooLarge { len, limit } | CodecError::BodyTooLarge { len, limit } => {
+                ErrorCode::TooLarge {
+                    size: *len as u64,
+                    limit: *limit as u64,
+                }
+            }
+            CodecError::UnknownVersion(v) => ErrorCode::UnsupportedVersion {
+                received: *v,
+                supported: super::SUPPORTED_VERSIONS.to_vec(),
+            },
+            CodecError::NonFinite { field } | CodecError::Invalid { field, .. } => {
+                ErrorCode::InvalidMessage {
+                    field: field.clone(),
+                    reason: self.to_string(),
+                }
+            }
+            CodecError::UnknownType(_) => ErrorCode::InvalidMessage {
+                field: "type".into(),
+                reason: self.to_string(),
+            },
+            CodecError::ReservedFlags(_) => ErrorCode::InvalidMessage {
+                field: "flags".into(),
+                reason: self.to_string(),
+            },
+            _ => ErrorCode::InvalidMessage {
+                field: "frame".into(),
+                reason: self.to_string(),
+            },
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Golden vectors: the committed files in `proto/vectors/` must decode to
+//! the catalogue's messages, match their JSON, and re-encode to the same
+//! bytes. This test never writes them; `cargo run --example regen-vectors`
+//! does, on purpose.
+
+use std::path::{Path, PathBuf};
+
+use arqonbus::proto::json::JsonFrame;
+use arqonbus::proto::{codec, frame, vectors};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("proto/vectors")
+}
+
+#[test]
+fn every_vector_decodes_matches_its_json_and_re_encodes_identically() {
+    let entries = vectors::catalogue();
+    assert!(entries.len() >= 25, "catalogue shrank");
+    for (name, expected) in &entries {
+        let bin = std::fs::read(dir().join(format!("{name}.bin")))
+            .unwrap_or_else(|e| panic!("{name}.bin: {e} (run the regen-vectors example)"));
+        let json = std::fs::read_to_string(dir().join(format!("{name}.json")))
+            .unwrap_or_else(|e| panic!("{name}.json: {e}"));
+
+        let decoded = codec::decode(&bin).unwrap_or_else(|e| panic!("{name}.bin: {e}"));
+        assert_eq!(&decoded, expected, "{name}: binary differs from the code");
+
+        let view: JsonFrame =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}.json: {e}"));
+        assert_eq!(
+            view.to_wire().unwrap(),
+            decoded,
+            "{name}: JSON differs from binary"
+        );
+        let ours = serde_json::to_value(JsonFrame::from_wire(&decoded).unwrap()).unwrap();
+        let theirs: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(ours, theirs, "{name}: JSON view changed");
+        assert_eq!(
+            vectors::json_text(&decoded).unwrap(),
+            json,
+            "{name}: JSON text"
+        );
+
+        assert_eq!(
+            codec::encode(&decoded).unwrap(),
+            bin,
+            "{name}: re-encoding differs"
+        );
+    }
+}
+
+#[test]
+fn no_stray_vector_files_and_the_large_batch_is_compressed() {
+    let names: Vec<String> = vectors::catalogue()
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    for f in std::fs::read_dir(dir()).unwrap() {
+        let f = f.unwrap().file_name().to_string_lossy().into_owned();
+        if f == "README.md" {
+            continue;
+        }
+        let stem = f.trim_end_matches(".json").trim_end_matches(".bin");
+        assert!(
+            names.iter().any(|n| n == stem),
+            "{f} is not in the catalogue"
+        );
+    }
+    let bin = std::fs::read(dir().join("telemetry_batch_compressed.bin")).unwrap();
+    let (header, _) = frame::split(&bin).unwrap();
+    assert!(
+        header.compressed(),
+        "the large batch vector must exercise LZ4"
+    );
+    let bin = std::fs::read(dir().join("proposal.bin")).unwrap();
+    assert!(!frame::split(&bin).unwrap().0.compressed());
+}
+
+#[test]
+fn the_spec_quotes_the_code() {
+    use arqonbus::proto::limits::*;
+    let spec = std::fs::read_to_string(dir().join("../PROTOCOL.md")).unwrap();
+    for (name, value) in [
+        ("MAX_FRAME_LEN", MAX_FRAME_LEN),
+        ("MAX_BODY_LEN", MAX_BODY_LEN),
+        ("MAX_SAMPLES_PER_BATCH", MAX_SAMPLES_PER_BATCH),
+        ("MAX_METRICS", MAX_METRICS),
+        ("MAX_PARAMETERS", MAX_PARAMETERS),
+        ("MAX_SUBSCRIBE_TARGETS", MAX_SUBSCRIBE_TARGETS),
+        ("MAX_NAME_LEN", MAX_NAME_LEN),
+        ("MAX_TEXT_LEN", MAX_TEXT_LEN),
+        ("MAX_SIGNATURE_LEN", MAX_SIGNATURE_LEN),
+        ("COMPRESS_THRESHOLD", COMPRESS_THRESHOLD),
+    ] {
+        let row = format!("| {name} | {value} |");
+        assert!(spec.contains(&row), "PROTOCOL.md lacks the row {row:?}");
+    }
+    let walked = hex::encode(std::fs::read(dir().join("status_query.bin")).unwrap());
+    assert!(
+        spec.contains(&format!("Full hex: `{walked}`")),
+        "PROTOCOL.md's byte-by-byte example is not status_query.bin"
+    );
+    for (code, name) in [(0x01, "telemetry_batch"), (0x86, "event"), (0x80, "error")] {
+        let row = format!("| `0x{code:02x}` | `{name}` |");
+        assert!(spec.contains(&row), "PROTOCOL.md lacks {row:?}");
+    }
+    for (name, msg) in vectors::catalogue() {
+        if let arqonbus::proto::Message::Reply(arqonbus::proto::Reply::Error(e)) = &msg {
+            let bin = std::fs::read(dir().join(format!("{name}.bin"))).unwrap();
+            let row = format!("| {} | `{}` |", bin[7], e.code.name());
+            assert!(
+                spec.contains(&row),
+                "PROTOCOL.md lacks the error row {row:?}"
+            );
+        }
+    }
+    let alpn = std::str::from_utf8(arqonbus::proto::ALPN_CLIENT_V1).unwrap();
+    assert!(spec.contains(&format!("`{alpn}`")));
+}
