@@ -12,6 +12,7 @@ use super::error::{CodecError, ErrorReply};
 use super::frame;
 use super::limits::MAX_BODY_LEN;
 use super::message::{Proposal, Request, StatusQuery, Subscribe, TelemetryBatch};
+use super::operator::{OperatorReply, OperatorRequest};
 use super::reply::{Approval, Event, Reply, Rollback, Status, Subscribed, TelemetryAck};
 use super::{validate, FRAME_VERSION};
 
@@ -22,6 +23,7 @@ pub mod msg_type {
     pub const PROPOSAL: u8 = 0x02;
     pub const SUBSCRIBE: u8 = 0x03;
     pub const STATUS_QUERY: u8 = 0x04;
+    pub const OPERATE: u8 = 0x10;
     pub const ERROR: u8 = 0x80;
     pub const TELEMETRY_ACK: u8 = 0x81;
     pub const APPROVAL: u8 = 0x82;
@@ -29,13 +31,15 @@ pub mod msg_type {
     pub const ROLLBACK: u8 = 0x84;
     pub const SUBSCRIBED: u8 = 0x85;
     pub const EVENT: u8 = 0x86;
+    pub const OPERATED: u8 = 0x90;
 
     /// Every code defined in frame version 1.
-    pub const ALL: [u8; 11] = [
+    pub const ALL: [u8; 13] = [
         TELEMETRY_BATCH,
         PROPOSAL,
         SUBSCRIBE,
         STATUS_QUERY,
+        OPERATE,
         ERROR,
         TELEMETRY_ACK,
         APPROVAL,
@@ -43,6 +47,7 @@ pub mod msg_type {
         ROLLBACK,
         SUBSCRIBED,
         EVENT,
+        OPERATED,
     ];
 }
 
@@ -60,6 +65,7 @@ impl Request {
             Request::Proposal(_) => msg_type::PROPOSAL,
             Request::Subscribe(_) => msg_type::SUBSCRIBE,
             Request::StatusQuery(_) => msg_type::STATUS_QUERY,
+            Request::Operate(_) => msg_type::OPERATE,
         }
     }
 
@@ -71,6 +77,7 @@ impl Request {
             Request::Proposal(m) => bincode_encode(m),
             Request::Subscribe(m) => bincode_encode(m),
             Request::StatusQuery(m) => bincode_encode(m),
+            Request::Operate(m) => bincode_encode(m),
         }
     }
 
@@ -96,6 +103,7 @@ impl Reply {
             Reply::Rollback(_) => msg_type::ROLLBACK,
             Reply::Subscribed(_) => msg_type::SUBSCRIBED,
             Reply::Event(_) => msg_type::EVENT,
+            Reply::Operated(_) => msg_type::OPERATED,
         }
     }
 }
@@ -126,6 +134,7 @@ impl Message {
                 Reply::Rollback(m) => bincode_encode(m),
                 Reply::Subscribed(m) => bincode_encode(m),
                 Reply::Event(m) => bincode_encode(m),
+                Reply::Operated(m) => bincode_encode(m),
             },
         }
     }
@@ -175,6 +184,13 @@ pub fn decode_body(code: u8, body: &[u8]) -> Result<Message, CodecError> {
             let (e, m) = decode_exact::<(Envelope, StatusQuery)>(body)?;
             req(e, Request::StatusQuery(m))
         }
+        t::OPERATE => {
+            let (e, m) = decode_exact::<(Envelope, OperatorRequest)>(body)?;
+            req(e, Request::Operate(m))
+        }
+        t::OPERATED => Ok(Message::Reply(Reply::Operated(decode_exact::<
+            OperatorReply,
+        >(body)?))),
         t::ERROR => Ok(Message::Reply(Reply::Error(decode_exact::<ErrorReply>(
             body,
         )?))),

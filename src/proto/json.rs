@@ -263,6 +263,9 @@ impl JsonFrame {
                     Request::StatusQuery(q) => JsonMessage::StatusQuery {
                         proposal_id: q.proposal_id.clone(),
                     },
+                    Request::Operate(_) => {
+                        return Err(CodecError::invalid("message", "operate has no JSON view yet"))
+                    }
                 };
                 (Some(e), m)
             }

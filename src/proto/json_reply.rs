@@ -333,6 +333,9 @@ pub(crate) fn reply_to_json(r: &Reply) -> Result<JsonMessage, CodecError> {
                 EventBody::Rollback(b) => JsonEventBody::Rollback(JsonRollback::from_wire(b)?),
             },
         }),
+        Reply::Operated(_) => {
+            return Err(CodecError::invalid("message", "operated has no JSON view yet"))
+        }
     })
 }
 

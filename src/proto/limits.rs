@@ -45,3 +45,9 @@ pub const MAX_SUPPORTED_VERSIONS: usize = 16;
 
 /// Latest representable timestamp: 9999-12-31T23:59:59.999Z in Unix ms.
 pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
+
+/// Audit entries in one `audit_entries` reply.
+pub const MAX_AUDIT_ENTRIES: usize = 1000;
+
+/// Members in one membership request or node status.
+pub const MAX_MEMBERS: usize = 64;

@@ -119,4 +119,5 @@ pub enum Request {
     Proposal(Proposal),
     Subscribe(Subscribe),
     StatusQuery(StatusQuery),
+    Operate(super::operator::OperatorRequest),
 }

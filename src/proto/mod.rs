@@ -12,6 +12,7 @@ pub mod json;
 pub mod json_reply;
 pub mod limits;
 pub mod message;
+pub mod operator;
 pub mod reply;
 pub mod validate;
 pub mod vectors;

@@ -207,4 +207,5 @@ pub enum Reply {
     Rollback(Rollback),
     Subscribed(Subscribed),
     Event(Event),
+    Operated(super::operator::OperatorReply),
 }

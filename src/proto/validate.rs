@@ -38,6 +38,7 @@ fn envelope(e: &Envelope) -> R {
 
 fn request(req: &Request) -> R {
     match req {
+        Request::Operate(_) => Ok(()),
         Request::TelemetryBatch(b) => {
             count("samples", b.samples.len(), MAX_SAMPLES_PER_BATCH)?;
             for (i, s) in b.samples.iter().enumerate() {
@@ -129,6 +130,7 @@ fn proposal(p: &Proposal) -> R {
 
 fn reply(r: &Reply) -> R {
     match r {
+        Reply::Operated(_) => Ok(()),
         Reply::Error(e) => error(e),
         Reply::TelemetryAck(_) => Ok(()),
         Reply::Approval(a) => approval("", a),
