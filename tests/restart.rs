@@ -99,6 +99,7 @@ fn set_batch(n: i64) -> Op {
     Op::SetParameters {
         target: "svc".into(),
         values: BTreeMap::from([("batch_size".to_string(), ParamValue::Int(n))]),
+        expected: None,
     }
 }
 

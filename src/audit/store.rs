@@ -114,6 +114,26 @@ impl AuditStore {
             .collect()
     }
 
+    /// Entries from `from` on, at most `limit`: from the archive where they
+    /// were moved there, then from sled.
+    pub fn read_from(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditStoreError> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        if from <= self.archived_upto()? {
+            for entry in read_archive(&self.archive)? {
+                let entry = entry?;
+                let next = out.last().map_or(from, |e| e.index + 1);
+                if entry.index >= next && out.len() < limit {
+                    out.push(entry);
+                }
+            }
+        }
+        let next = out.last().map_or(from, |e| e.index + 1);
+        if out.len() < limit {
+            out.extend(self.range(next, limit - out.len())?);
+        }
+        Ok(out)
+    }
+
     /// The last `n` entries in sled, oldest first.
     pub fn tail(&self, n: usize) -> Result<Vec<AuditEntry>, AuditStoreError> {
         let mut out: Vec<AuditEntry> = self

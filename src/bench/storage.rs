@@ -49,6 +49,7 @@ fn command(n: u64) -> Command {
         op: Op::SetParameters {
             target: "ml-inference-service".into(),
             values: BTreeMap::from([("batch_size".to_string(), ParamValue::Int((n % 256) as i64))]),
+            expected: None,
         },
     }
 }

@@ -1,9 +1,18 @@
 //! The `arqonbus` command line: argument parsing and dispatch. Each
 //! subcommand is a thin call into the library.
 
+mod audit;
 mod bench;
+mod certs;
+mod cluster;
+mod connect;
+mod dev;
+mod node;
+mod output;
+mod target;
 
 use clap::{Parser, Subcommand};
+pub use connect::GlobalArgs;
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -13,7 +22,7 @@ pub mod exit {
     pub const FAILED: i32 = 1;
     /// Bad command line.
     pub const USAGE: i32 = 2;
-    /// Refused by the constraints.
+    /// Refused by the constraints (or another rule of the replicated state).
     pub const REFUSED: i32 = 3;
 }
 
@@ -24,12 +33,33 @@ pub mod exit {
     about = "The safety coordinator for self-tuning systems"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make the cluster CA and certificates.
+    #[command(subcommand)]
+    Certs(certs::Certs),
+    /// Run one node.
+    Node(node::NodeArgs),
+    /// Run a local three-node cluster (certificates, nodes, bootstrap).
+    Dev(dev::DevArgs),
+    /// Bootstrap, inspect and change the cluster.
+    #[command(subcommand)]
+    Cluster(cluster::Cluster),
+    /// Set or read a target system's constraints.
+    #[command(subcommand)]
+    Constraints(target::Constraints),
+    /// Override or read a target system's parameters.
+    #[command(subcommand)]
+    Params(target::Params),
+    /// Read and verify the audit log.
+    #[command(subcommand)]
+    Audit(audit::Audit),
     /// Measure this machine (figures for the issue notes and the README).
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -37,7 +67,15 @@ pub enum Command {
 
 /// Runs a parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let g = &cli.global;
     match cli.command {
+        Command::Certs(c) => certs::run(c),
+        Command::Node(n) => node::run(n, g.certs.clone()).await,
+        Command::Dev(d) => dev::run(d).await,
+        Command::Cluster(c) => cluster::run(g, c).await,
+        Command::Constraints(c) => target::constraints(g, c).await,
+        Command::Params(p) => target::params(g, p).await,
+        Command::Audit(a) => audit::run(g, a).await,
         Command::Bench(b) => bench::run(b).await,
     }
 }

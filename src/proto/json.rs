@@ -264,7 +264,10 @@ impl JsonFrame {
                         proposal_id: q.proposal_id.clone(),
                     },
                     Request::Operate(_) => {
-                        return Err(CodecError::invalid("message", "operate has no JSON view yet"))
+                        return Err(CodecError::invalid(
+                            "message",
+                            "operate has no JSON view yet",
+                        ))
                     }
                 };
                 (Some(e), m)

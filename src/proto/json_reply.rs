@@ -334,7 +334,10 @@ pub(crate) fn reply_to_json(r: &Reply) -> Result<JsonMessage, CodecError> {
             },
         }),
         Reply::Operated(_) => {
-            return Err(CodecError::invalid("message", "operated has no JSON view yet"))
+            return Err(CodecError::invalid(
+                "message",
+                "operated has no JSON view yet",
+            ))
         }
     })
 }

@@ -10,6 +10,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod log_store;
+pub mod network;
+pub mod peer;
 pub mod snapshot;
 pub mod state_machine;
 

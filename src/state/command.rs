@@ -34,9 +34,20 @@ pub enum Op {
         constraints: ConstraintSet,
     },
     /// Operator override: set live and last-known-good values at once.
+    /// With `expected`, only if each listed live value equals it
+    /// (compare-and-set).
     SetParameters {
         target: String,
         values: BTreeMap<String, ParamValue>,
+        expected: Option<BTreeMap<String, ParamValue>>,
+    },
+    /// A security event a node saw before anything reached the log (a
+    /// forbidden request, say), recorded so the audit log has it too. Only
+    /// a node may propose it.
+    SecurityEvent {
+        identity: String,
+        role: Role,
+        what: String,
     },
     /// Many commands in one log entry, answered one result each. The
     /// leader packs concurrent commands so one fsync serves them all.
@@ -49,6 +60,7 @@ impl Op {
         match self {
             Op::SetConstraints { .. } => "set_constraints",
             Op::SetParameters { .. } => "override",
+            Op::SecurityEvent { .. } => "security_event",
             Op::Batch(_) => "batch",
         }
     }
@@ -57,7 +69,7 @@ impl Op {
     pub fn target(&self) -> &str {
         match self {
             Op::SetConstraints { target, .. } | Op::SetParameters { target, .. } => target,
-            Op::Batch(_) => "",
+            Op::SecurityEvent { .. } | Op::Batch(_) => "",
         }
     }
 }
@@ -77,6 +89,8 @@ pub enum Outcome {
         values: BTreeMap<String, ParamValue>,
     },
     Batch(Vec<CommandResult>),
+    /// A security event was recorded.
+    Recorded,
 }
 
 /// Why a command changed nothing.
@@ -98,6 +112,12 @@ pub enum CommandError {
     Refused(Vec<Violation>),
     #[error("a batch may not contain a batch")]
     NestedBatch,
+    #[error("compare failed: {parameter} is {actual}, not {expected}")]
+    CompareFailed {
+        parameter: String,
+        expected: String,
+        actual: String,
+    },
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

@@ -90,12 +90,28 @@ impl State {
                 target,
                 constraints,
             } => self.set_constraints(target, constraints),
-            Op::SetParameters { target, values } => self.set_parameters(target, values),
+            Op::SetParameters {
+                target,
+                values,
+                expected,
+            } => self.set_parameters(target, values, expected.as_ref()),
+            Op::SecurityEvent { .. } => Ok(Outcome::Recorded),
             Op::Batch(_) => Err(CommandError::NestedBatch),
         };
-        let (action, details) = match &result {
-            Ok(outcome) => (command.op.action(), describe(outcome)),
-            Err(err) => ("refused", format!("{}: {err}", command.op.action())),
+        let (action, details) = match (&result, &command.op) {
+            (
+                Ok(_),
+                Op::SecurityEvent {
+                    identity,
+                    role,
+                    what,
+                },
+            ) => (
+                "security_event",
+                format!("{identity} (role {role}): {what}"),
+            ),
+            (Ok(outcome), _) => (command.op.action(), describe(outcome)),
+            (Err(err), _) => ("refused", format!("{}: {err}", command.op.action())),
         };
         self.note(command, action, details, audit);
         result
@@ -138,11 +154,22 @@ impl State {
         &mut self,
         name: &str,
         values: &BTreeMap<String, ParamValue>,
+        expected: Option<&BTreeMap<String, ParamValue>>,
     ) -> CommandResult {
         let target = self
             .targets
             .get_mut(name)
             .ok_or_else(|| CommandError::UnknownTarget(name.to_string()))?;
+        for (k, want) in expected.into_iter().flatten() {
+            let actual = target.live.get(k);
+            if actual != Some(want) {
+                return Err(CommandError::CompareFailed {
+                    parameter: k.clone(),
+                    expected: want.to_string(),
+                    actual: actual.map_or("unset".to_string(), ToString::to_string),
+                });
+            }
+        }
         let checked = target
             .constraints
             .check_all(values)
@@ -181,11 +208,14 @@ impl State {
 }
 
 fn authorize(actor: &Actor, op: &Op) -> Result<(), CommandError> {
-    let needed = match op {
-        Op::SetConstraints { .. } | Op::SetParameters { .. } => Permission::Configure,
-        Op::Batch(_) => return Ok(()),
+    let allowed = match op {
+        Op::SetConstraints { .. } | Op::SetParameters { .. } => {
+            actor.role.may(Permission::Configure)
+        }
+        Op::SecurityEvent { .. } => actor.role == crate::state::Role::Node,
+        Op::Batch(_) => true,
     };
-    if actor.role.may(needed) {
+    if allowed {
         Ok(())
     } else {
         Err(CommandError::Forbidden {
@@ -210,6 +240,7 @@ fn describe(outcome: &Outcome) -> String {
             .collect::<Vec<_>>()
             .join(" "),
         Outcome::Batch(results) => format!("{} commands", results.len()),
+        Outcome::Recorded => String::new(),
     }
 }
 

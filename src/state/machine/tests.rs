@@ -46,6 +46,7 @@ fn set(values: &[(&str, ParamValue)]) -> Op {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
+        expected: None,
     }
 }
 
@@ -319,7 +320,8 @@ pub(crate) fn arb_command() -> impl Strategy<Value = Command> {
     let op = prop_oneof![
         (target.clone(), values).prop_map(|(t, values)| Op::SetParameters {
             target: t.into(),
-            values
+            values,
+            expected: None,
         }),
         target.prop_map(|t| Op::SetConstraints {
             target: t.into(),
@@ -382,4 +384,42 @@ pub(crate) fn sample_override(n: usize) -> Command {
         n as u64,
         set(&[("batch_size", ParamValue::Int(1 + (n as i64 % 200)))]),
     )
+}
+
+#[test]
+fn compare_and_set_applies_only_when_the_live_value_matches() {
+    let mut s = with_target();
+    let cas = |expected: i64, new: i64| Op::SetParameters {
+        target: SVC.into(),
+        values: BTreeMap::from([("batch_size".to_string(), ParamValue::Int(new))]),
+        expected: Some(BTreeMap::from([(
+            "batch_size".to_string(),
+            ParamValue::Int(expected),
+        )])),
+    };
+    let r = s.apply(&cmd(Role::Operator, 2, cas(32, 40)));
+    assert!(r.result.is_ok(), "32 is the default: {r:?}");
+    let r = s.apply(&cmd(Role::Operator, 3, cas(32, 50)));
+    assert!(
+        matches!(r.result, Err(CommandError::CompareFailed { ref actual, .. }) if actual == "40"),
+        "{r:?}"
+    );
+    assert_eq!(s.targets[SVC].live["batch_size"], ParamValue::Int(40));
+    assert_eq!(r.audit[0].action, "refused");
+}
+
+#[test]
+fn only_a_node_records_security_events() {
+    let event = Op::SecurityEvent {
+        identity: "mallory".into(),
+        role: Role::Viewer,
+        what: "tried set_constraints".into(),
+    };
+    let mut s = State::default();
+    let r = s.apply(&cmd(Role::Node, 1, event.clone()));
+    assert_eq!(r.result, Ok(Outcome::Recorded));
+    assert_eq!(r.audit[0].action, "security_event");
+    assert!(r.audit[0].details.contains("mallory (role viewer)"));
+    let r = s.apply(&cmd(Role::Admin, 2, event));
+    assert!(matches!(r.result, Err(CommandError::Forbidden { .. })));
 }

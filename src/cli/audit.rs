@@ -1,0 +1,109 @@
+//! `arqonbus audit tail|verify`. `verify` fetches every entry and
+//! recomputes every hash itself: it does not take the server's word.
+
+use super::connect::GlobalArgs;
+use super::output;
+use crate::audit::verify::Verifier;
+use crate::audit::AuditEntry;
+use crate::client::Client;
+use crate::proto::limits::MAX_AUDIT_ENTRIES;
+use crate::proto::operator::{OperatorReply, OperatorRequest};
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum Audit {
+    /// Print the newest entries.
+    Tail(Tail),
+    /// Fetch the whole chain and check every hash and link.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct Tail {
+    /// How many entries.
+    #[arg(short = 'n', default_value_t = 20)]
+    pub n: u64,
+}
+
+/// Entries from `from` on (one page) and the newest index there is.
+async fn page(client: &Client, from: u64, limit: usize) -> anyhow::Result<(Vec<AuditEntry>, u64)> {
+    let reply = client
+        .operate(OperatorRequest::AuditRange {
+            from_index: from,
+            limit: limit as u32,
+            stale: false,
+        })
+        .await?;
+    match reply {
+        OperatorReply::AuditEntries {
+            entries,
+            head_index,
+        } => Ok((entries, head_index)),
+        other => anyhow::bail!("unexpected answer: {other:?}"),
+    }
+}
+
+pub async fn run(g: &GlobalArgs, a: Audit) -> anyhow::Result<i32> {
+    let client = g.client()?;
+    match a {
+        Audit::Tail(t) => {
+            let (_, head) = page(&client, u64::MAX, 1).await?;
+            let from = head.saturating_sub(t.n.saturating_sub(1)).max(1);
+            let (entries, _) = page(&client, from, t.n as usize).await?;
+            for e in &entries {
+                if g.json() {
+                    println!("{}", serde_json::to_string(e)?);
+                } else {
+                    println!(
+                        "{:>6} {} {:<10} {:<16} {} {}",
+                        e.index, e.at_ms, e.actor, e.action, e.target, e.details
+                    );
+                }
+            }
+            Ok(super::exit::OK)
+        }
+        Audit::Verify => {
+            let mut verifier = Verifier::new();
+            let mut from = 1;
+            let head = loop {
+                let (entries, head) = page(&client, from, MAX_AUDIT_ENTRIES).await?;
+                for e in &entries {
+                    if let Err(err) = verifier.push(e) {
+                        eprintln!("audit chain broken: {err}");
+                        if g.json() {
+                            output::json(
+                                &serde_json::json!({ "ok": false, "bad_index": err.index(), "error": err.to_string() }),
+                            )?;
+                        }
+                        return Ok(super::exit::FAILED);
+                    }
+                }
+                match entries.last() {
+                    Some(last) if last.index < head => from = last.index + 1,
+                    _ => break head,
+                }
+            };
+            let report = verifier.finish();
+            if report.head.index != head {
+                eprintln!(
+                    "audit chain ends at {} but the server's head is {head}",
+                    report.head.index
+                );
+                return Ok(super::exit::FAILED);
+            }
+            let hash = hex::encode(report.head.hash);
+            if g.json() {
+                output::json(&serde_json::json!({
+                    "ok": true, "count": report.count, "first_index": report.first_index,
+                    "head_index": report.head.index, "head_hash": hash
+                }))?;
+            } else {
+                println!(
+                    "verified {} entries (from index {}), head {} {hash}",
+                    report.count, report.first_index, report.head.index
+                );
+            }
+            Ok(super::exit::OK)
+        }
+    }
+}

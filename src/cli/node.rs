@@ -1,0 +1,114 @@
+//! `arqonbus node`: run one node until SIGTERM or SIGINT.
+
+use crate::node::config::{ClientDeadlines, NodeConfig, RaftTimings};
+use crate::node::Node;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long shutdown waits for in-flight requests.
+const GRACE: Duration = Duration::from_millis(700);
+
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// A TOML config file; flags and ARQONBUS_* variables override it.
+    #[arg(long, env = "ARQONBUS_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[arg(long, env = "ARQONBUS_ID")]
+    pub id: Option<u64>,
+    /// UDP address to bind.
+    #[arg(long, env = "ARQONBUS_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// `host:port` other nodes and clients reach this node at.
+    #[arg(long, env = "ARQONBUS_ADVERTISE")]
+    pub advertise: Option<String>,
+    /// Data directory.
+    #[arg(long, env = "ARQONBUS_DATA")]
+    pub data: Option<PathBuf>,
+    #[arg(long, env = "ARQONBUS_HEARTBEAT_MS")]
+    pub heartbeat_ms: Option<u64>,
+    #[arg(long, env = "ARQONBUS_ELECTION_MIN_MS")]
+    pub election_min_ms: Option<u64>,
+    #[arg(long, env = "ARQONBUS_ELECTION_MAX_MS")]
+    pub election_max_ms: Option<u64>,
+    /// Snapshot after this many log entries.
+    #[arg(long, env = "ARQONBUS_SNAPSHOT_EVERY")]
+    pub snapshot_every: Option<u64>,
+    #[arg(long, env = "ARQONBUS_REQUEST_DEADLINE_MS")]
+    pub request_deadline_ms: Option<u64>,
+}
+
+impl NodeArgs {
+    /// The file (if any), then each flag or variable given on top; the
+    /// certificate directory is the global `--certs` (ARQONBUS_CERTS).
+    pub fn resolve(self, certs: Option<PathBuf>) -> anyhow::Result<NodeConfig> {
+        let mut c = match &self.config {
+            Some(path) => NodeConfig::from_toml(path)?,
+            None => NodeConfig {
+                id: self
+                    .id
+                    .ok_or_else(|| anyhow::anyhow!("missing --id (or ARQONBUS_ID, or --config)"))?,
+                listen: self
+                    .listen
+                    .ok_or_else(|| anyhow::anyhow!("missing --listen (or ARQONBUS_LISTEN)"))?,
+                advertise: String::new(),
+                data: self
+                    .data
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("missing --data (or ARQONBUS_DATA)"))?,
+                certs: certs
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("missing --certs (or ARQONBUS_CERTS)"))?,
+                raft: RaftTimings::default(),
+                client: ClientDeadlines::default(),
+            },
+        };
+        if let Some(v) = self.id {
+            c.id = v;
+        }
+        if let Some(v) = self.listen {
+            c.listen = v;
+        }
+        if let Some(v) = self.data {
+            c.data = v;
+        }
+        if let Some(v) = certs {
+            c.certs = v;
+        }
+        if let Some(v) = self.advertise {
+            c.advertise = v;
+        }
+        if c.advertise.is_empty() {
+            c.advertise = c.listen.to_string();
+        }
+        let r = &mut c.raft;
+        r.heartbeat_ms = self.heartbeat_ms.unwrap_or(r.heartbeat_ms);
+        r.election_min_ms = self.election_min_ms.unwrap_or(r.election_min_ms);
+        r.election_max_ms = self.election_max_ms.unwrap_or(r.election_max_ms);
+        r.snapshot_every = self.snapshot_every.unwrap_or(r.snapshot_every);
+        c.client.request_ms = self.request_deadline_ms.unwrap_or(c.client.request_ms);
+        c.check()?;
+        Ok(c)
+    }
+}
+
+pub async fn run(args: NodeArgs, certs: Option<PathBuf>) -> anyhow::Result<i32> {
+    let config = args.resolve(certs)?;
+    let node = Node::start(config).await?;
+    wait_for_signal().await?;
+    node.shutdown(GRACE).await;
+    Ok(super::exit::OK)
+}
+
+/// Returns on the first SIGTERM or SIGINT.
+pub async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Connections to cluster nodes: cached per endpoint, opened with a short
+//! deadline, one request per bidirectional stream.
+
+use super::ClientError;
+use crate::proto::envelope::{Envelope, UnixMillis};
+use crate::proto::io::read_frame;
+use crate::proto::{self, Message, Reply, Request};
+use crate::raft::network::resolve;
+use crate::transport;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+pub(super) struct Connections {
+    endpoint: quinn::Endpoint,
+    config: quinn::ClientConfig,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    open: Mutex<BTreeMap<String, quinn::Connection>>,
+    leader: Mutex<Option<String>>,
+    seq: AtomicU64,
+}
+
+impl Connections {
+    pub(super) fn new(
+        config: quinn::ClientConfig,
+        connect_timeout: Duration,
+        request_timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        let bind = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        let endpoint =
+            quinn::Endpoint::client(bind).map_err(|e| ClientError::Setup(e.to_string()))?;
+        // Sequence numbers only grow, across restarts too: start from the clock.
+        let start = UnixMillis::now().0.max(0) as u64 * 1000;
+        Ok(Connections {
+            endpoint,
+            config,
+            connect_timeout,
+            request_timeout,
+            open: Mutex::default(),
+            leader: Mutex::default(),
+            seq: AtomicU64::new(start),
+        })
+    }
+
+    pub(super) fn set_leader(&self, leader: Option<String>) {
+        if let Ok(mut l) = self.leader.lock() {
+            *l = leader;
+        }
+    }
+
+    pub(super) fn forget(&self, endpoint: &str) {
+        if let Ok(mut open) = self.open.lock() {
+            open.remove(endpoint);
+        }
+        if let Ok(mut l) = self.leader.lock() {
+            if l.as_deref() == Some(endpoint) {
+                *l = None;
+            }
+        }
+    }
+
+    fn cached(&self, endpoint: &str) -> Option<quinn::Connection> {
+        let open = self.open.lock().ok()?;
+        open.get(endpoint)
+            .filter(|c| c.close_reason().is_none())
+            .cloned()
+    }
+
+    /// The leader if known, else the first endpoint that accepts a
+    /// connection, all tried at once.
+    pub(super) async fn pick(&self, endpoints: &[String]) -> Result<String, ClientError> {
+        let leader = self.leader.lock().ok().and_then(|l| l.clone());
+        if let Some(leader) = leader {
+            return Ok(leader);
+        }
+        if let Some(open) = endpoints.iter().find(|e| self.cached(e).is_some()) {
+            return Ok(open.clone());
+        }
+        let mut attempts = JoinSet::new();
+        for e in endpoints {
+            let (endpoint, config, deadline) = (
+                self.endpoint.clone(),
+                self.config.clone(),
+                self.connect_timeout,
+            );
+            let e = e.clone();
+            attempts.spawn(async move { (e.clone(), dial(&endpoint, config, &e, deadline).await) });
+        }
+        let mut last = String::from("no attempt finished");
+        while let Some(done) = attempts.join_next().await {
+            match done {
+                Ok((e, Ok(conn))) => {
+                    if let Ok(mut open) = self.open.lock() {
+                        open.insert(e.clone(), conn);
+                    }
+                    return Ok(e);
+                }
+                Ok((_, Err(err))) => last = err.to_string(),
+                Err(join) => last = join.to_string(),
+            }
+        }
+        Err(ClientError::Unreachable {
+            endpoints: endpoints.to_vec(),
+            last,
+        })
+    }
+
+    async fn connection(&self, endpoint: &str) -> Result<quinn::Connection, ClientError> {
+        if let Some(conn) = self.cached(endpoint) {
+            return Ok(conn);
+        }
+        let conn = dial(
+            &self.endpoint,
+            self.config.clone(),
+            endpoint,
+            self.connect_timeout,
+        )
+        .await?;
+        if let Ok(mut open) = self.open.lock() {
+            open.insert(endpoint.to_string(), conn.clone());
+        }
+        Ok(conn)
+    }
+
+    /// One request and its reply, on a fresh stream of `endpoint`'s connection.
+    pub(super) async fn exchange(
+        &self,
+        endpoint: &str,
+        request: &Request,
+    ) -> Result<Reply, ClientError> {
+        let conn = self.connection(endpoint).await?;
+        let envelope = Envelope {
+            seq: self.seq.fetch_add(1, Ordering::Relaxed),
+            sent_at: UnixMillis::now(),
+            signature: None,
+        };
+        let frame = proto::encode(&Message::Request(envelope, request.clone())).map_err(|e| {
+            ClientError::Protocol {
+                endpoint: endpoint.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        let lost = |reason: String| ClientError::Connection {
+            endpoint: endpoint.to_string(),
+            reason,
+        };
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| lost(e.to_string()))?;
+        send.write_all(&frame)
+            .await
+            .map_err(|e| lost(e.to_string()))?;
+        let _ = send.finish();
+        let answer = tokio::time::timeout(self.request_timeout, read_frame(&mut recv)).await;
+        let protocol = |reason: String| ClientError::Protocol {
+            endpoint: endpoint.to_string(),
+            reason,
+        };
+        match answer {
+            Err(_) => Err(ClientError::Timeout {
+                endpoint: endpoint.to_string(),
+                timeout: self.request_timeout,
+            }),
+            // Sent, then lost: the outcome is unknown, like a timeout.
+            Ok(Err(e)) => Err(ClientError::Timeout {
+                endpoint: format!("{endpoint} ({e})"),
+                timeout: self.request_timeout,
+            }),
+            Ok(Ok(None)) => Err(protocol("the stream closed without an answer".into())),
+            Ok(Ok(Some(frame))) => match proto::decode(&frame) {
+                Ok(Message::Reply(reply)) => Ok(reply),
+                Ok(Message::Request(..)) => Err(protocol("the server sent a request".into())),
+                Err(e) => Err(protocol(e.to_string())),
+            },
+        }
+    }
+}
+
+/// Opens a connection with a deadline and checks the server is a node.
+async fn dial(
+    endpoint: &quinn::Endpoint,
+    config: quinn::ClientConfig,
+    addr: &str,
+    deadline: Duration,
+) -> Result<quinn::Connection, ClientError> {
+    let err = |reason: String| ClientError::Connection {
+        endpoint: addr.to_string(),
+        reason,
+    };
+    let (host, sock) = resolve(addr).await.map_err(err)?;
+    let connecting = endpoint
+        .connect_with(config, sock, &host)
+        .map_err(|e| err(e.to_string()))?;
+    let conn = tokio::time::timeout(deadline, connecting)
+        .await
+        .map_err(|_| err(format!("no connection within {deadline:?}")))?
+        .map_err(|e| err(e.to_string()))?;
+    transport::authorize_server(&conn).map_err(|e| err(e.to_string()))?;
+    Ok(conn)
+}

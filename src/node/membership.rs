@@ -1,0 +1,155 @@
+//! Cluster membership: bootstrap once, add and remove nodes.
+//!
+//! `init` is safe to repeat: on a formed cluster it says so and changes
+//! nothing; after an interrupted run it finishes what is missing. It
+//! initializes only the node it runs on (never each node as a cluster of
+//! one), waits until that is committed, then adds the others as learners
+//! (which waits until they catch up) and promotes them.
+
+use super::operate::{leader_check, Reject};
+use super::Node;
+use crate::proto::error::ErrorCode;
+use crate::proto::operator::{Member, OperatorReply};
+use crate::raft::NodeId;
+use openraft::error::{ClientWriteError, RaftError};
+use openraft::{BasicNode, ChangeMembers};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// Membership changes wait for learners to catch up, so they get longer.
+pub(super) const DEADLINE: Duration = Duration::from_secs(60);
+
+fn failed(e: impl std::fmt::Display) -> Reject {
+    (ErrorCode::NoQuorum, e.to_string())
+}
+
+fn map_write_error(
+    node: &Node,
+    e: RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>,
+) -> Reject {
+    match e {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => (
+            ErrorCode::NotLeader {
+                leader_id: f.leader_id,
+                leader_addr: f.leader_node.map(|n| n.addr),
+            },
+            format!("node {} is not the leader", node.id),
+        ),
+        other => failed(other),
+    }
+}
+
+fn voters(node: &Node) -> BTreeSet<NodeId> {
+    node.raft
+        .metrics()
+        .borrow()
+        .membership_config
+        .membership()
+        .voter_ids()
+        .collect()
+}
+
+pub(super) async fn init(node: &Node, members: Vec<Member>) -> Result<OperatorReply, Reject> {
+    let Some(me) = members.iter().find(|m| m.node_id == node.id) else {
+        return Err((
+            ErrorCode::InvalidMessage {
+                field: "members".into(),
+                reason: format!(
+                    "node {} (which received this) is not among the members",
+                    node.id
+                ),
+            },
+            "send cluster init to one of the members".into(),
+        ));
+    };
+    let initialized = node.raft.is_initialized().await.map_err(failed)?;
+    if !initialized {
+        tracing::info!(target: "arqonbus::node", node = node.id, "initializing the cluster");
+        let only_me = BTreeMap::from([(node.id, BasicNode::new(&me.addr))]);
+        node.raft.initialize(only_me).await.map_err(failed)?;
+    }
+    leader_check(node).await?;
+    let wanted: BTreeSet<NodeId> = members.iter().map(|m| m.node_id).collect();
+    let present = voters(node);
+    if wanted.is_subset(&present) {
+        let message = if initialized {
+            format!("the cluster is already formed (voters {present:?}); nothing changed")
+        } else {
+            format!("cluster formed: voters {present:?}")
+        };
+        return Ok(OperatorReply::Done { message });
+    }
+    for m in members.iter().filter(|m| !present.contains(&m.node_id)) {
+        add_learner(node, m).await?;
+    }
+    let missing: BTreeSet<NodeId> = wanted.difference(&present).copied().collect();
+    node.raft
+        .change_membership(ChangeMembers::AddVoterIds(missing), false)
+        .await
+        .map_err(|e| map_write_error(node, e))?;
+    Ok(OperatorReply::Done {
+        message: format!("cluster formed: voters {:?}", voters(node)),
+    })
+}
+
+async fn add_learner(node: &Node, m: &Member) -> Result<(), Reject> {
+    tracing::info!(target: "arqonbus::node", node = node.id, learner = m.node_id, addr = %m.addr, "adding learner");
+    node.raft
+        .add_learner(m.node_id, BasicNode::new(&m.addr), true)
+        .await
+        .map_err(|e| map_write_error(node, e))?;
+    Ok(())
+}
+
+pub(super) async fn add(node: &Node, member: Member) -> Result<OperatorReply, Reject> {
+    leader_check(node).await?;
+    if voters(node).contains(&member.node_id) {
+        return Ok(OperatorReply::Done {
+            message: format!(
+                "node {} is already a voter; nothing changed",
+                member.node_id
+            ),
+        });
+    }
+    add_learner(node, &member).await?;
+    node.raft
+        .change_membership(
+            ChangeMembers::AddVoterIds(BTreeSet::from([member.node_id])),
+            false,
+        )
+        .await
+        .map_err(|e| map_write_error(node, e))?;
+    Ok(OperatorReply::Done {
+        message: format!("node {} added; voters {:?}", member.node_id, voters(node)),
+    })
+}
+
+pub(super) async fn remove(node: &Node, id: NodeId) -> Result<OperatorReply, Reject> {
+    leader_check(node).await?;
+    let membership = node
+        .raft
+        .metrics()
+        .borrow()
+        .membership_config
+        .membership()
+        .clone();
+    if membership.get_node(&id).is_none() {
+        return Ok(OperatorReply::Done {
+            message: format!("node {id} is not a member; nothing changed"),
+        });
+    }
+    let ids = BTreeSet::from([id]);
+    if membership.voter_ids().any(|v| v == id) {
+        node.raft
+            .change_membership(ChangeMembers::RemoveVoters(ids.clone()), false)
+            .await
+            .map_err(|e| map_write_error(node, e))?;
+    }
+    node.raft
+        .change_membership(ChangeMembers::RemoveNodes(ids), false)
+        .await
+        .map_err(|e| map_write_error(node, e))?;
+    Ok(OperatorReply::Done {
+        message: format!("node {id} removed; voters {:?}", voters(node)),
+    })
+}

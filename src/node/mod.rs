@@ -1,0 +1,124 @@
+//! A running ArqonBus node: its Raft instance on the sled stores, one QUIC
+//! endpoint for peers and clients, and an orderly shutdown.
+
+pub mod batcher;
+pub mod config;
+mod membership;
+mod operate;
+mod serve;
+
+use crate::audit::store::Retention;
+use crate::raft::network::PeerNetwork;
+use crate::raft::{LogStore, NodeId, StateMachineStore, TypeConfig};
+use crate::transport::{self, TlsCredentials, TransportTuning, ALPN_PEER};
+use batcher::Batcher;
+use config::NodeConfig;
+use openraft::Raft;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::RwLock;
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("opening the data directory {path}: {reason}")]
+    Data { path: String, reason: String },
+    #[error("certificates: {0}")]
+    Tls(#[from] transport::TlsError),
+    #[error("binding {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+    #[error("starting raft: {0}")]
+    Raft(String),
+}
+
+/// Everything request handlers need; cheap to clone.
+#[derive(Clone)]
+pub struct Node {
+    pub id: NodeId,
+    pub config: Arc<NodeConfig>,
+    pub raft: Raft<TypeConfig>,
+    pub sm: StateMachineStore,
+    pub endpoint: quinn::Endpoint,
+    batcher: Batcher,
+    /// Each request holds a read guard; shutdown takes the write guard.
+    inflight: Arc<RwLock<()>>,
+    db: sled::Db,
+}
+
+impl Node {
+    /// Opens the stores, binds the endpoint and starts Raft and serving.
+    pub async fn start(config: NodeConfig) -> Result<Node, StartError> {
+        config.check()?;
+        let data_err = |e: &dyn std::fmt::Display| StartError::Data {
+            path: config.data.display().to_string(),
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(&config.data).map_err(|e| data_err(&e))?;
+        let db = sled::open(config.data.join("db")).map_err(|e| data_err(&e))?;
+        let log = LogStore::open(&db).map_err(|e| data_err(&e))?;
+        let sm = StateMachineStore::open(&db, &config.data, Retention::default())
+            .map_err(|e| data_err(&e))?;
+
+        let creds = TlsCredentials::from_dir(&config.certs, &crate::certs::node_name(config.id))?;
+        let tuning = TransportTuning::default();
+        let server = transport::server_config(&creds, &tuning)?;
+        let endpoint =
+            quinn::Endpoint::server(server, config.listen).map_err(|e| StartError::Bind {
+                addr: config.listen.to_string(),
+                reason: e.to_string(),
+            })?;
+        let peer_config = transport::client_config(&creds, ALPN_PEER, &tuning)?;
+        let network = PeerNetwork::new(
+            endpoint.clone(),
+            peer_config,
+            Duration::from_millis(config.client.connect_ms),
+        );
+        let raft = Raft::new(
+            config.id,
+            Arc::new(config.openraft()?),
+            network,
+            log,
+            sm.clone(),
+        )
+        .await
+        .map_err(|e| StartError::Raft(e.to_string()))?;
+        let node = Node {
+            id: config.id,
+            batcher: Batcher::start(raft.clone(), config.id),
+            config: Arc::new(config),
+            raft,
+            sm,
+            endpoint,
+            inflight: Arc::default(),
+            db,
+        };
+        tokio::spawn(serve::accept_loop(node.clone()));
+        tracing::info!(target: "arqonbus::node", node = node.id, listen = %node.config.listen, "node started");
+        Ok(node)
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to `grace`),
+    /// stops Raft and flushes the database.
+    pub async fn shutdown(self, grace: Duration) {
+        tracing::info!(target: "arqonbus::node", node = self.id, "shutting down");
+        self.endpoint.set_server_config(None);
+        if tokio::time::timeout(grace, self.inflight.write())
+            .await
+            .is_err()
+        {
+            tracing::warn!(target: "arqonbus::node", node = self.id, "in-flight requests still running at shutdown");
+        }
+        self.endpoint.close(0u32.into(), b"node shutting down");
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!(target: "arqonbus::node", node = self.id, error = %e, "raft shutdown");
+        }
+        if let Err(e) = self.db.flush_async().await {
+            tracing::error!(target: "arqonbus::node", node = self.id, error = %e, "final flush failed");
+        }
+        tokio::time::timeout(Duration::from_millis(200), self.endpoint.wait_idle())
+            .await
+            .ok();
+    }
+}

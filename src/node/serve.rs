@@ -1,0 +1,161 @@
+//! Accepting connections: mutual TLS is done by the handshake; here each
+//! connection is authorized for its ALPN and its streams are served — Raft
+//! RPCs on the peer ALPN, protocol frames on the client ALPN.
+
+use super::Node;
+use crate::certs::Identity;
+use crate::proto::error::{ErrorCode, ErrorReply};
+use crate::proto::io::{read_frame, ReadError};
+use crate::proto::{self, Message, Reply};
+use crate::raft::peer::{self, PeerRequest, PeerResponse, MAX_PEER_MESSAGE};
+use crate::transport::{self, ALPN_PEER};
+use std::time::Duration;
+
+/// How long a handshake may take before the attempt is dropped.
+const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
+
+pub(super) async fn accept_loop(node: Node) {
+    while let Some(incoming) = node.endpoint.accept().await {
+        let node = node.clone();
+        tokio::spawn(async move {
+            let conn = match tokio::time::timeout(HANDSHAKE_DEADLINE, incoming).await {
+                Ok(Ok(conn)) => conn,
+                Ok(Err(e)) => {
+                    tracing::info!(target: "arqonbus::security", node = node.id, error = %e, "handshake refused");
+                    return;
+                }
+                Err(_) => return,
+            };
+            let identity = match transport::authorize_incoming(&conn) {
+                Ok(identity) => identity,
+                Err(e) => {
+                    tracing::warn!(target: "arqonbus::security", node = node.id, error = %e, remote = %conn.remote_address(), "connection refused");
+                    transport::refuse(&conn, &e);
+                    return;
+                }
+            };
+            if transport::negotiated_alpn(&conn).as_deref() == Some(ALPN_PEER) {
+                serve_peer(node, conn).await;
+            } else {
+                serve_client(node, conn, identity).await;
+            }
+        });
+    }
+}
+
+async fn serve_peer(node: Node, conn: quinn::Connection) {
+    while let Ok((send, recv)) = conn.accept_bi().await {
+        let node = node.clone();
+        tokio::spawn(async move {
+            if let Err(e) = peer_rpc(&node, send, recv).await {
+                tracing::debug!(target: "arqonbus::raft", node = node.id, error = %e, "peer rpc stream failed");
+            }
+        });
+    }
+}
+
+async fn peer_rpc(
+    node: &Node,
+    mut send: quinn::SendStream,
+    mut recv: quinn::RecvStream,
+) -> Result<(), String> {
+    let bytes = recv
+        .read_to_end(MAX_PEER_MESSAGE)
+        .await
+        .map_err(|e| e.to_string())?;
+    let response = match peer::decode::<PeerRequest>(&bytes) {
+        Err(e) => PeerResponse::Malformed(e.to_string()),
+        Ok(PeerRequest::AppendEntries(r)) => {
+            PeerResponse::AppendEntries(node.raft.append_entries(r).await)
+        }
+        Ok(PeerRequest::Vote(r)) => PeerResponse::Vote(node.raft.vote(r).await),
+        Ok(PeerRequest::InstallSnapshot(r)) => {
+            PeerResponse::InstallSnapshot(node.raft.install_snapshot(r).await)
+        }
+    };
+    let out = peer::encode(&response).map_err(|e| e.to_string())?;
+    send.write_all(&out).await.map_err(|e| e.to_string())?;
+    send.finish().map_err(|e| e.to_string())
+}
+
+async fn serve_client(node: Node, conn: quinn::Connection, identity: Identity) {
+    tracing::debug!(target: "arqonbus::node", node = node.id, identity = %identity.name, role = %identity.role, "client connected");
+    while let Ok((send, recv)) = conn.accept_bi().await {
+        let node = node.clone();
+        let identity = identity.clone();
+        tokio::spawn(async move {
+            let Ok(_guard) = node.inflight.clone().try_read_owned() else {
+                return; // shutting down
+            };
+            client_stream(&node, &identity, send, recv).await;
+        });
+    }
+}
+
+fn error_reply(code: ErrorCode, message: impl Into<String>) -> Reply {
+    Reply::Error(ErrorReply {
+        code,
+        message: message.into(),
+    })
+}
+
+/// One request and its reply on one bidirectional stream.
+async fn client_stream(
+    node: &Node,
+    identity: &Identity,
+    mut send: quinn::SendStream,
+    mut recv: quinn::RecvStream,
+) {
+    let reply = match read_frame(&mut recv).await {
+        Ok(None) => return,
+        Err(ReadError::Io(e)) => {
+            tracing::debug!(target: "arqonbus::node", node = node.id, error = %e, "client stream ended mid-frame");
+            error_reply(
+                ErrorCode::InvalidMessage {
+                    field: "frame".into(),
+                    reason: e.to_string(),
+                },
+                "truncated frame",
+            )
+        }
+        Err(ReadError::Codec(e)) => error_reply(e.to_wire(), e.to_string()),
+        Ok(Some(frame)) => match proto::decode(&frame) {
+            Err(e) => {
+                tracing::info!(target: "arqonbus::security", node = node.id, identity = %identity.name, error = %e, "malformed frame");
+                error_reply(e.to_wire(), e.to_string())
+            }
+            Ok(Message::Reply(_)) => error_reply(
+                ErrorCode::InvalidMessage {
+                    field: "type".into(),
+                    reason: "a reply type sent to a server".into(),
+                },
+                "clients send requests",
+            ),
+            Ok(Message::Request(_envelope, request)) => {
+                let deadline = super::operate::deadline(node, &request);
+                match tokio::time::timeout(
+                    deadline,
+                    super::operate::handle(node, identity, request),
+                )
+                .await
+                {
+                    Ok(reply) => reply,
+                    Err(_) => error_reply(
+                        ErrorCode::NoQuorum,
+                        format!("no answer within {deadline:?}"),
+                    ),
+                }
+            }
+        },
+    };
+    let frame = match proto::encode(&Message::Reply(reply)) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(target: "arqonbus::node", node = node.id, error = %e, "cannot encode a reply");
+            return;
+        }
+    };
+    if send.write_all(&frame).await.is_ok() {
+        let _ = send.finish();
+    }
+}

@@ -1,0 +1,56 @@
+//! The messages Raft peers exchange over the peer ALPN, and their framing.
+//!
+//! One RPC per bidirectional QUIC stream: the caller writes one encoded
+//! [`PeerRequest`] and finishes its side; the callee answers with one
+//! [`PeerResponse`] and finishes. Encoding is our versioned bincode
+//! (`codec`), so a node never decodes what another release meant otherwise.
+
+use crate::codec::{self, CodecError};
+use crate::raft::{NodeId, TypeConfig};
+use openraft::error::{InstallSnapshotError, RaftError};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::{Deserialize, Serialize};
+
+/// The largest peer message: a snapshot chunk or an append batch.
+pub const MAX_PEER_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// A Raft RPC from one node to another.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum PeerRequest {
+    AppendEntries(AppendEntriesRequest<TypeConfig>),
+    Vote(VoteRequest<NodeId>),
+    InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+}
+
+/// The answer to a [`PeerRequest`], with the callee's Raft error if any.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum PeerResponse {
+    AppendEntries(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
+    Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
+    InstallSnapshot(
+        Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>,
+    ),
+    /// The callee could not decode the request.
+    Malformed(String),
+}
+
+impl PeerRequest {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PeerRequest::AppendEntries(_) => "append_entries",
+            PeerRequest::Vote(_) => "vote",
+            PeerRequest::InstallSnapshot(_) => "install_snapshot",
+        }
+    }
+}
+
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, CodecError> {
+    codec::encode(msg)
+}
+
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    codec::decode(bytes)
+}
