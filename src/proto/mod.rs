@@ -15,6 +15,7 @@ pub mod message;
 pub mod operator;
 pub mod reply;
 pub mod validate;
+mod validate_operator;
 pub mod vectors;
 
 pub use codec::{decode, encode, msg_type, Message};
