@@ -3,10 +3,11 @@
 //! bytes. This test never writes them; `cargo run --example regen-vectors`
 //! does, on purpose.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use arqonbus::proto::json::JsonFrame;
-use arqonbus::proto::{codec, frame, vectors};
+use arqonbus::proto::{codec, frame, msg_type, vectors, Message, Reply, Request};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("proto/vectors")
@@ -91,6 +92,10 @@ fn the_spec_quotes_the_code() {
         ("MAX_TEXT_LEN", MAX_TEXT_LEN),
         ("MAX_SIGNATURE_LEN", MAX_SIGNATURE_LEN),
         ("COMPRESS_THRESHOLD", COMPRESS_THRESHOLD),
+        ("MAX_AUDIT_ENTRIES", MAX_AUDIT_ENTRIES),
+        ("MAX_MEMBERS", MAX_MEMBERS),
+        ("MAX_ENUM_VALUES", MAX_ENUM_VALUES),
+        ("MAX_AUDIT_DETAILS_LEN", MAX_AUDIT_DETAILS_LEN),
     ] {
         let row = format!("| {name} | {value} |");
         assert!(spec.contains(&row), "PROTOCOL.md lacks the row {row:?}");
@@ -100,12 +105,59 @@ fn the_spec_quotes_the_code() {
         spec.contains(&format!("Full hex: `{walked}`")),
         "PROTOCOL.md's byte-by-byte example is not status_query.bin"
     );
-    for (code, name) in [(0x01, "telemetry_batch"), (0x86, "event"), (0x80, "error")] {
+    let types = [
+        (msg_type::TELEMETRY_BATCH, "telemetry_batch"),
+        (msg_type::PROPOSAL, "proposal"),
+        (msg_type::SUBSCRIBE, "subscribe"),
+        (msg_type::STATUS_QUERY, "status_query"),
+        (msg_type::OPERATE, "operate"),
+        (msg_type::ERROR, "error"),
+        (msg_type::TELEMETRY_ACK, "telemetry_ack"),
+        (msg_type::APPROVAL, "approval"),
+        (msg_type::STATUS, "status"),
+        (msg_type::ROLLBACK, "rollback"),
+        (msg_type::SUBSCRIBED, "subscribed"),
+        (msg_type::EVENT, "event"),
+        (msg_type::OPERATED, "operated"),
+    ];
+    assert_eq!(
+        types.len(),
+        msg_type::ALL.len(),
+        "a type code is missing here"
+    );
+    for (code, name) in types {
+        assert!(msg_type::ALL.contains(&code));
         let row = format!("| `0x{code:02x}` | `{name}` |");
         assert!(spec.contains(&row), "PROTOCOL.md lacks {row:?}");
     }
+    // Operator variants: index (first body byte of the request after the
+    // envelope, or of the reply) and snake_case name (the JSON view's tag).
+    let (mut actions, mut results) = (BTreeSet::new(), BTreeSet::new());
     for (name, msg) in vectors::catalogue() {
-        if let arqonbus::proto::Message::Reply(arqonbus::proto::Reply::Error(e)) = &msg {
+        let (index, tag, seen) = match &msg {
+            Message::Request(_, req @ Request::Operate(_)) => {
+                (req.encode_body().unwrap()[0], "action", &mut actions)
+            }
+            Message::Reply(Reply::Operated(_)) => {
+                (msg.encode_body().unwrap()[0], "result", &mut results)
+            }
+            _ => continue,
+        };
+        let view = serde_json::to_value(JsonFrame::from_wire(&msg).unwrap()).unwrap();
+        let variant = view["message"][tag].as_str().unwrap().to_string();
+        let row = format!("| {index} | `{variant}` |");
+        assert!(spec.contains(&row), "{name}: PROTOCOL.md lacks {row:?}");
+        seen.insert(index);
+    }
+    // Every variant has a vector: indices 0..n without gaps.
+    assert_eq!(
+        actions,
+        (0..9).collect(),
+        "an OperatorRequest lacks a vector"
+    );
+    assert_eq!(results, (0..8).collect(), "an OperatorReply lacks a vector");
+    for (name, msg) in vectors::catalogue() {
+        if let Message::Reply(Reply::Error(e)) = &msg {
             let bin = std::fs::read(dir().join(format!("{name}.bin"))).unwrap();
             let row = format!("| {} | `{}` |", bin[7], e.code.name());
             assert!(

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use super::codec::Message;
 use super::envelope::{Envelope, SigScheme, Signature, UnixMillis};
 use super::error::CodecError;
+use super::json_operator::{JsonOperatorReply, JsonOperatorRequest};
 use super::json_reply::{JsonApproval, JsonErrorCode, JsonEvent, JsonRollback, JsonStatus};
 use super::message::*;
 use super::reply::{Reply, Subscribed, TelemetryAck};
@@ -97,6 +98,8 @@ pub enum JsonMessage {
     StatusQuery {
         proposal_id: String,
     },
+    /// Tagged again inside with `"action"` (see `json_operator`).
+    Operate(JsonOperatorRequest),
     Error {
         error: JsonErrorCode,
         message: String,
@@ -107,6 +110,8 @@ pub enum JsonMessage {
     Rollback(JsonRollback),
     Subscribed(Subscribed),
     Event(JsonEvent),
+    /// Tagged again inside with `"result"` (see `json_operator`).
+    Operated(JsonOperatorReply),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -263,12 +268,7 @@ impl JsonFrame {
                     Request::StatusQuery(q) => JsonMessage::StatusQuery {
                         proposal_id: q.proposal_id.clone(),
                     },
-                    Request::Operate(_) => {
-                        return Err(CodecError::invalid(
-                            "message",
-                            "operate has no JSON view yet",
-                        ))
-                    }
+                    Request::Operate(o) => JsonMessage::Operate(JsonOperatorRequest::from_wire(o)),
                 };
                 (Some(e), m)
             }
@@ -315,6 +315,7 @@ impl JsonFrame {
             JsonMessage::StatusQuery { proposal_id } => req(Request::StatusQuery(StatusQuery {
                 proposal_id: proposal_id.clone(),
             }))?,
+            JsonMessage::Operate(o) => req(Request::Operate(o.to_wire()))?,
             other => {
                 if self.envelope.is_some() {
                     return Err(CodecError::invalid("envelope", "present on a reply"));

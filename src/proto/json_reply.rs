@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::error::{CodecError, ErrorCode, ErrorReply};
 use super::json::{params_from_json, params_to_json, parse_time, time, JsonMessage, JsonParam};
+use super::json_operator::JsonOperatorReply;
 use super::reply::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,12 +334,7 @@ pub(crate) fn reply_to_json(r: &Reply) -> Result<JsonMessage, CodecError> {
                 EventBody::Rollback(b) => JsonEventBody::Rollback(JsonRollback::from_wire(b)?),
             },
         }),
-        Reply::Operated(_) => {
-            return Err(CodecError::invalid(
-                "message",
-                "operated has no JSON view yet",
-            ))
-        }
+        Reply::Operated(o) => JsonMessage::Operated(JsonOperatorReply::from_wire(o)?),
     })
 }
 
@@ -363,6 +359,7 @@ pub(crate) fn reply_from_json(m: &JsonMessage) -> Result<Reply, CodecError> {
                 JsonEventBody::Rollback(b) => EventBody::Rollback(b.to_wire()?),
             },
         }),
+        JsonMessage::Operated(o) => Reply::Operated(o.to_wire()?),
         _ => return Err(CodecError::invalid("envelope", "missing on a request")),
     })
 }

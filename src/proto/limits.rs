@@ -49,5 +49,15 @@ pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
 /// Audit entries in one `audit_entries` reply.
 pub const MAX_AUDIT_ENTRIES: usize = 1000;
 
-/// Members in one membership request or node status.
+/// Members in one membership request, and voters (or learners) in one
+/// node status.
 pub const MAX_MEMBERS: usize = 64;
+
+/// Members of one enum constraint's `values`.
+pub const MAX_ENUM_VALUES: usize = 256;
+
+/// Bytes in one audit entry's `details`. Larger than a text because the
+/// details of a `set_parameters` list every value set: 256 parameters of
+/// a 128-byte name and a quoted 128-byte label (escaped by Rust's `{:?}`
+/// to at most 386 bytes) come to about 132 KiB, well under this.
+pub const MAX_AUDIT_DETAILS_LEN: usize = 256 * 1024;

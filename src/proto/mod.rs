@@ -9,13 +9,16 @@ pub mod error;
 pub mod frame;
 pub mod io;
 pub mod json;
+pub mod json_operator;
 pub mod json_reply;
 pub mod limits;
 pub mod message;
 pub mod operator;
 pub mod reply;
 pub mod validate;
+mod validate_operator;
 pub mod vectors;
+mod vectors_operator;
 
 pub use codec::{decode, encode, msg_type, Message};
 pub use envelope::{Envelope, SigScheme, Signature, UnixMillis};

@@ -38,7 +38,7 @@ fn envelope(e: &Envelope) -> R {
 
 fn request(req: &Request) -> R {
     match req {
-        Request::Operate(_) => Ok(()),
+        Request::Operate(o) => super::validate_operator::request(o),
         Request::TelemetryBatch(b) => {
             count("samples", b.samples.len(), MAX_SAMPLES_PER_BATCH)?;
             for (i, s) in b.samples.iter().enumerate() {
@@ -130,7 +130,7 @@ fn proposal(p: &Proposal) -> R {
 
 fn reply(r: &Reply) -> R {
     match r {
-        Reply::Operated(_) => Ok(()),
+        Reply::Operated(o) => super::validate_operator::reply(o),
         Reply::Error(e) => error(e),
         Reply::TelemetryAck(_) => Ok(()),
         Reply::Approval(a) => approval("", a),
@@ -286,7 +286,7 @@ fn impact(f: &str, m: &std::collections::BTreeMap<String, f64>) -> R {
     Ok(())
 }
 
-fn value(f: &str, v: &ParamValue) -> R {
+pub(super) fn value(f: &str, v: &ParamValue) -> R {
     match v {
         ParamValue::Float(x) => finite(f, *x),
         ParamValue::Enum(s) => label(f, s),
@@ -294,7 +294,7 @@ fn value(f: &str, v: &ParamValue) -> R {
     }
 }
 
-fn finite(f: &str, v: f64) -> R {
+pub(super) fn finite(f: &str, v: f64) -> R {
     if v.is_finite() {
         Ok(())
     } else {
@@ -311,7 +311,7 @@ fn unit(f: &str, v: f64) -> R {
     }
 }
 
-fn time(f: &str, t: UnixMillis) -> R {
+pub(super) fn time(f: &str, t: UnixMillis) -> R {
     if t.is_valid() {
         Ok(())
     } else {
@@ -319,7 +319,7 @@ fn time(f: &str, t: UnixMillis) -> R {
     }
 }
 
-fn count(f: &str, n: usize, max: usize) -> R {
+pub(super) fn count(f: &str, n: usize, max: usize) -> R {
     if n <= max {
         Ok(())
     } else {
@@ -335,7 +335,7 @@ pub fn is_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_-.:/".contains(&b))
 }
 
-fn name(f: &str, s: &str) -> R {
+pub(super) fn name(f: &str, s: &str) -> R {
     if is_name(s) {
         Ok(())
     } else {
@@ -347,7 +347,7 @@ fn name(f: &str, s: &str) -> R {
 }
 
 /// Labels (context fields, enum values): 1..=128 bytes, no control chars.
-fn label(f: &str, s: &str) -> R {
+pub(super) fn label(f: &str, s: &str) -> R {
     if s.is_empty() || s.len() > MAX_NAME_LEN || s.chars().any(char::is_control) {
         return Err(CodecError::invalid(
             f,
@@ -358,11 +358,16 @@ fn label(f: &str, s: &str) -> R {
 }
 
 /// Free text: at most 1024 bytes, no control characters but newline/tab.
-fn text(f: &str, s: &str) -> R {
-    if s.len() > MAX_TEXT_LEN || s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+pub(super) fn text(f: &str, s: &str) -> R {
+    text_up_to(f, s, MAX_TEXT_LEN)
+}
+
+/// Text of at most `max` bytes, no control characters but newline/tab.
+pub(super) fn text_up_to(f: &str, s: &str, max: usize) -> R {
+    if s.len() > max || s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(CodecError::invalid(
             f,
-            "not text (at most 1024 bytes, no control characters)",
+            format!("not text (at most {max} bytes, no control characters)"),
         ));
     }
     Ok(())

@@ -18,13 +18,13 @@ use super::SUPPORTED_VERSIONS;
 use crate::state::value::ParamValue;
 
 /// 2024-01-15T10:30:00Z, the brief's first timestamp.
-const T0: i64 = 1_705_314_600_000;
+pub(super) const T0: i64 = 1_705_314_600_000;
 
-fn at(seconds_after_t0: i64) -> UnixMillis {
+pub(super) fn at(seconds_after_t0: i64) -> UnixMillis {
     UnixMillis(T0 + seconds_after_t0 * 1000)
 }
 
-fn env(seq: u64, t: i64) -> Envelope {
+pub(super) fn env(seq: u64, t: i64) -> Envelope {
     Envelope {
         seq,
         sent_at: at(t),
@@ -32,7 +32,7 @@ fn env(seq: u64, t: i64) -> Envelope {
     }
 }
 
-fn map<V: Clone>(kv: &[(&str, V)]) -> BTreeMap<String, V> {
+pub(super) fn map<V: Clone>(kv: &[(&str, V)]) -> BTreeMap<String, V> {
     kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
@@ -66,7 +66,7 @@ fn sample(t: i64, cohort: Cohort, latency: f64) -> TelemetrySample {
 }
 
 const PROPOSAL_ID: &str = "prop-20240115-103005-001";
-const TARGET: &str = "ml-inference-service";
+pub(super) const TARGET: &str = "ml-inference-service";
 
 fn proposal() -> Proposal {
     Proposal {
@@ -147,8 +147,15 @@ fn error(code: ErrorCode, message: &str) -> Message {
     }))
 }
 
-/// Every vector, by file name (without extension).
+/// Every vector, by file name (without extension): these, then the
+/// operator messages of `vectors_operator`.
 pub fn catalogue() -> Vec<(&'static str, Message)> {
+    let mut all = base();
+    all.extend(super::vectors_operator::catalogue());
+    all
+}
+
+fn base() -> Vec<(&'static str, Message)> {
     let req = |seq, t, r| Message::Request(env(seq, t), r);
     let reply = Message::Reply;
     let big: Vec<TelemetrySample> = (0..120)
