@@ -5,10 +5,11 @@ use super::batcher::WriteError;
 use super::{membership, Node};
 use crate::certs::Identity;
 use crate::proto::error::{ErrorCode, ErrorReply};
-use crate::proto::limits::MAX_AUDIT_ENTRIES;
+use crate::proto::limits::{MAX_AUDIT_ENTRIES, MAX_TEXT_LEN};
 use crate::proto::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
 use crate::proto::{Reply, Request};
 use crate::raft::NodeId;
+use crate::state::constraints::Violation;
 use crate::state::role::Permission;
 use crate::state::{Actor, Command, CommandError, Op, Outcome, Role};
 use openraft::{RaftMetrics, ServerState};
@@ -189,13 +190,31 @@ fn internal() -> ErrorCode {
 
 fn refused(e: CommandError) -> OperatorReply {
     let violations = match &e {
-        CommandError::Refused(v) => v.clone(),
+        CommandError::Refused(v) => v
+            .iter()
+            .map(|v| Violation {
+                reason: truncate(v.reason.clone(), MAX_TEXT_LEN),
+                ..v.clone()
+            })
+            .collect(),
         _ => Vec::new(),
     };
     OperatorReply::Refused {
-        reason: e.to_string(),
+        reason: truncate(e.to_string(), MAX_TEXT_LEN),
         violations,
     }
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary.
+fn truncate(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 pub(super) fn now_ms() -> u64 {

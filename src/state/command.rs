@@ -112,12 +112,6 @@ pub enum CommandError {
     Refused(Vec<Violation>),
     #[error("a batch may not contain a batch")]
     NestedBatch,
-    #[error("compare failed: {parameter} is {actual}, not {expected}")]
-    CompareFailed {
-        parameter: String,
-        expected: String,
-        actual: String,
-    },
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

@@ -24,8 +24,22 @@ use std::fmt;
 /// The only constraint file format so far.
 pub const FORMAT_VERSION: u64 = 1;
 
-/// The limit on parameters per target, so one file cannot bloat the state.
-pub const MAX_PARAMETERS: usize = 1024;
+/// The limit on parameters per target, so one file cannot bloat the state
+/// (the wire protocol carries at most this many in one message).
+pub const MAX_PARAMETERS: usize = 256;
+
+/// The longest parameter name: with a prefix such as `values_` a constraint
+/// name must still fit the protocol's 128-byte names.
+pub const MAX_NAME_LEN: usize = 120;
+
+/// Members of one enum parameter.
+pub const MAX_ENUM_VALUES: usize = 256;
+
+/// Bytes in one enum member.
+pub const MAX_VALUE_LEN: usize = 1024;
+
+/// Enum members quoted in a violation's reason, so it stays short.
+const QUOTED_VALUES: usize = 8;
 
 /// One parameter's constraint, already checked for consistency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,9 +169,16 @@ impl ParamConstraint {
             }
             (ParamConstraint::Enum { values, .. }, ParamValue::Enum(v)) => {
                 if !values.contains(v) {
+                    let shown: Vec<&String> = values.iter().take(QUOTED_VALUES).collect();
+                    let more = values.len().saturating_sub(QUOTED_VALUES);
+                    let tail = if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    };
                     return Err(violation(
                         format!("values_{name}"),
-                        format!("{v:?} is not one of {values:?}"),
+                        format!("{v:?} is not one of {shown:?}{tail}"),
                     ));
                 }
             }
@@ -189,6 +210,15 @@ impl ParamConstraint {
             ParamConstraint::Enum { values, default } => {
                 if values.is_empty() {
                     out.push("`values` is empty".into());
+                }
+                if values.len() > MAX_ENUM_VALUES {
+                    out.push(format!("more than {MAX_ENUM_VALUES} `values`"));
+                }
+                if values
+                    .iter()
+                    .any(|v| v.is_empty() || v.len() > MAX_VALUE_LEN)
+                {
+                    out.push(format!("each of `values` is 1-{MAX_VALUE_LEN} bytes"));
                 }
                 let mut seen = std::collections::BTreeSet::new();
                 for v in values {
@@ -307,13 +337,28 @@ impl ConstraintSet {
 /// Parameter names are identifiers: they become constraint names and keys.
 pub fn check_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
-        && name.len() <= 128
+        && name.len() <= MAX_NAME_LEN
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
     if valid {
         Ok(())
     } else {
-        Err("a name is 1-128 characters of letters, digits, `_`, `-` or `.`".into())
+        Err(format!(
+            "a name is 1-{MAX_NAME_LEN} characters of letters, digits, `_`, `-` or `.`"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::proto::limits;
+
+    #[test]
+    fn the_state_limits_fit_the_wire_limits() {
+        assert_eq!(super::MAX_PARAMETERS, limits::MAX_PARAMETERS);
+        assert_eq!(super::MAX_ENUM_VALUES, limits::MAX_ENUM_VALUES);
+        assert_eq!(super::MAX_VALUE_LEN, limits::MAX_TEXT_LEN);
+        assert!(super::MAX_NAME_LEN + "values_".len() <= limits::MAX_NAME_LEN);
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::audit::{AuditEntry, AuditHead, AuditRecord};
 use crate::state::command::{Actor, Command, CommandError, CommandResult, Op, Outcome};
-use crate::state::constraints::{check_name, ConstraintSet};
+use crate::state::constraints::{check_name, ConstraintSet, Violation};
 use crate::state::decided::DecidedTable;
 use crate::state::role::Permission;
 use crate::state::value::ParamValue;
@@ -160,15 +160,24 @@ impl State {
             .targets
             .get_mut(name)
             .ok_or_else(|| CommandError::UnknownTarget(name.to_string()))?;
-        for (k, want) in expected.into_iter().flatten() {
-            let actual = target.live.get(k);
-            if actual != Some(want) {
-                return Err(CommandError::CompareFailed {
-                    parameter: k.clone(),
-                    expected: want.to_string(),
-                    actual: actual.map_or("unset".to_string(), ToString::to_string),
-                });
-            }
+        let differing: Vec<Violation> = expected
+            .into_iter()
+            .flatten()
+            .filter(|(k, want)| target.live.get(*k) != Some(*want))
+            .map(|(k, want)| Violation {
+                parameter: k.clone(),
+                constraint: format!("expected_{k}"),
+                reason: format!(
+                    "live value is {}, not {want}",
+                    target
+                        .live
+                        .get(k)
+                        .map_or("unset".to_string(), ToString::to_string)
+                ),
+            })
+            .collect();
+        if !differing.is_empty() {
+            return Err(CommandError::Refused(differing));
         }
         let checked = target
             .constraints

@@ -400,10 +400,13 @@ fn compare_and_set_applies_only_when_the_live_value_matches() {
     let r = s.apply(&cmd(Role::Operator, 2, cas(32, 40)));
     assert!(r.result.is_ok(), "32 is the default: {r:?}");
     let r = s.apply(&cmd(Role::Operator, 3, cas(32, 50)));
-    assert!(
-        matches!(r.result, Err(CommandError::CompareFailed { ref actual, .. }) if actual == "40"),
-        "{r:?}"
-    );
+    match &r.result {
+        Err(CommandError::Refused(v)) => {
+            assert_eq!(v[0].constraint, "expected_batch_size");
+            assert!(v[0].reason.contains("live value is 40"), "{v:?}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
     assert_eq!(s.targets[SVC].live["batch_size"], ParamValue::Int(40));
     assert_eq!(r.audit[0].action, "refused");
 }
