@@ -7,6 +7,7 @@ pub mod certs;
 pub mod cli;
 pub mod client;
 pub mod codec;
+pub mod local_cluster;
 pub mod logging;
 pub mod node;
 pub mod proto;

@@ -8,6 +8,7 @@ pub fn init() {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(true);
     let result = if std::env::var("ARQONBUS_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().try_init()

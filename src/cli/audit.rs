@@ -15,7 +15,15 @@ pub enum Audit {
     /// Print the newest entries.
     Tail(Tail),
     /// Fetch the whole chain and check every hash and link.
-    Verify,
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Check the replica of the node answering (the first endpoint that
+    /// does) instead of the leader's linearizable copy.
+    #[arg(long)]
+    pub stale: bool,
 }
 
 #[derive(Debug, Args)]
@@ -26,12 +34,17 @@ pub struct Tail {
 }
 
 /// Entries from `from` on (one page) and the newest index there is.
-async fn page(client: &Client, from: u64, limit: usize) -> anyhow::Result<(Vec<AuditEntry>, u64)> {
+async fn page(
+    client: &Client,
+    from: u64,
+    limit: usize,
+    stale: bool,
+) -> anyhow::Result<(Vec<AuditEntry>, u64)> {
     let reply = client
         .operate(OperatorRequest::AuditRange {
             from_index: from,
             limit: limit as u32,
-            stale: false,
+            stale,
         })
         .await?;
     match reply {
@@ -47,9 +60,9 @@ pub async fn run(g: &GlobalArgs, a: Audit) -> anyhow::Result<i32> {
     let client = g.client()?;
     match a {
         Audit::Tail(t) => {
-            let (_, head) = page(&client, u64::MAX, 1).await?;
+            let (_, head) = page(&client, u64::MAX, 1, false).await?;
             let from = head.saturating_sub(t.n.saturating_sub(1)).max(1);
-            let (entries, _) = page(&client, from, t.n as usize).await?;
+            let (entries, _) = page(&client, from, t.n as usize, false).await?;
             for e in &entries {
                 if g.json() {
                     println!("{}", serde_json::to_string(e)?);
@@ -62,11 +75,11 @@ pub async fn run(g: &GlobalArgs, a: Audit) -> anyhow::Result<i32> {
             }
             Ok(super::exit::OK)
         }
-        Audit::Verify => {
+        Audit::Verify(v) => {
             let mut verifier = Verifier::new();
             let mut from = 1;
             let head = loop {
-                let (entries, head) = page(&client, from, MAX_AUDIT_ENTRIES).await?;
+                let (entries, head) = page(&client, from, MAX_AUDIT_ENTRIES, v.stale).await?;
                 for e in &entries {
                     if let Err(err) = verifier.push(e) {
                         eprintln!("audit chain broken: {err}");

@@ -35,6 +35,9 @@ pub struct NodeArgs {
     /// Snapshot after this many log entries.
     #[arg(long, env = "ARQONBUS_SNAPSHOT_EVERY")]
     pub snapshot_every: Option<u64>,
+    /// Bytes per snapshot chunk sent to a lagging follower.
+    #[arg(long, env = "ARQONBUS_SNAPSHOT_CHUNK_BYTES")]
+    pub snapshot_chunk_bytes: Option<u64>,
     #[arg(long, env = "ARQONBUS_REQUEST_DEADLINE_MS")]
     pub request_deadline_ms: Option<u64>,
 }
@@ -87,6 +90,7 @@ impl NodeArgs {
         r.election_min_ms = self.election_min_ms.unwrap_or(r.election_min_ms);
         r.election_max_ms = self.election_max_ms.unwrap_or(r.election_max_ms);
         r.snapshot_every = self.snapshot_every.unwrap_or(r.snapshot_every);
+        r.snapshot_chunk_bytes = self.snapshot_chunk_bytes.unwrap_or(r.snapshot_chunk_bytes);
         c.client.request_ms = self.request_deadline_ms.unwrap_or(c.client.request_ms);
         c.check()?;
         Ok(c)

@@ -23,6 +23,8 @@ pub struct RaftTimings {
     pub snapshot_every: u64,
     /// Per-chunk deadline of a snapshot transfer.
     pub snapshot_chunk_timeout_ms: u64,
+    /// Bytes per snapshot chunk sent to a lagging follower.
+    pub snapshot_chunk_bytes: u64,
 }
 
 impl Default for RaftTimings {
@@ -33,6 +35,7 @@ impl Default for RaftTimings {
             election_max_ms: 900,
             snapshot_every: 10_000,
             snapshot_chunk_timeout_ms: 10_000,
+            snapshot_chunk_bytes: 3 * 1024 * 1024,
         }
     }
 }
@@ -135,6 +138,7 @@ impl NodeConfig {
             election_timeout_min: r.election_min_ms,
             election_timeout_max: r.election_max_ms,
             install_snapshot_timeout: r.snapshot_chunk_timeout_ms,
+            snapshot_max_chunk_size: r.snapshot_chunk_bytes,
             snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(r.snapshot_every),
             max_in_snapshot_log_to_keep: 1_000.min(r.snapshot_every),
             ..Default::default()

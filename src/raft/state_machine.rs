@@ -405,7 +405,10 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             self.commit_snapshot(&header, state, batch)?;
         }
         self.remove_temp_files();
-        tracing::info!(target: "arqonbus::raft", snapshot = %meta.snapshot_id, "installed snapshot");
+        let bytes = std::fs::metadata(self.snapshots.join(CURRENT))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        tracing::info!(target: "arqonbus::raft", snapshot = %meta.snapshot_id, bytes, "installed snapshot");
         Ok(())
     }
 
