@@ -34,158 +34,158 @@ fn live_batch_size(reply: OperatorReply) -> ParamValue {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cluster_survives_a_leader_kill_and_a_full_restart() {
-    let _one = ONE_CLUSTER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut c = three_nodes(dir.path(), &[]).await;
-    let admin = c.client("admin").expect("client");
-    let (leader, term) = c
-        .wait_for_leader(&admin, &c.ids(), 0, WAIT)
-        .await
-        .expect("leader");
+#[test]
+fn a_cluster_survives_a_leader_kill_and_a_full_restart() {
+    one_cluster_at_a_time(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = three_nodes(dir.path(), &[]).await;
+        let admin = c.client("admin").expect("client");
+        let (leader, term) = c
+            .wait_for_leader(&admin, &c.ids(), 0, WAIT)
+            .await
+            .expect("leader");
 
-    // A client that only knows a follower is sent on to the leader.
-    let follower = c
-        .ids()
-        .into_iter()
-        .find(|&id| id != leader)
-        .expect("a follower");
-    let via_follower = c
-        .client_to("operator", vec![c.endpoint(follower).expect("endpoint")])
-        .expect("client");
-    let reply = via_follower
-        .operate(set(40))
-        .await
-        .expect("write through a follower");
-    assert!(
-        matches!(reply, OperatorReply::ParametersSet { .. }),
-        "{reply:?}"
-    );
-
-    // SIGKILL the leader: a new one is elected and takes writes.
-    c.kill(leader).expect("kill leader");
-    let others: Vec<u64> = c.ids().into_iter().filter(|&id| id != leader).collect();
-    let (new_leader, _) = c
-        .wait_for_leader(&admin, &others, term, WAIT)
-        .await
-        .expect("a new leader after the kill");
-    assert_ne!(new_leader, leader);
-    let operator = c.client("operator").expect("client");
-    operator
-        .operate(set(41))
-        .await
-        .expect("write after failover");
-    assert_eq!(
-        live_batch_size(operator.operate(get()).await.expect("read")),
-        ParamValue::Int(41)
-    );
-
-    // The killed node comes back and catches up; every chain is the same.
-    c.start(leader).expect("restart");
-    let applied = leader_applied(&c, &admin, &others).await;
-    c.wait_for_applied(&admin, &c.ids(), applied, WAIT)
-        .await
-        .expect("caught up");
-    let heads = [
-        audit_head(&c, &admin, 1).await,
-        audit_head(&c, &admin, 2).await,
-        audit_head(&c, &admin, 3).await,
-    ];
-    assert!(
-        heads[0].index >= 3,
-        "the audit chain recorded the writes: {heads:?}"
-    );
-    assert!(
-        heads.iter().all(|h| *h == heads[0]),
-        "audit heads differ: {heads:?}"
-    );
-
-    // Stop everything cleanly, start again: values and chain intact.
-    for id in c.ids() {
-        c.stop(id).expect("clean stop");
-    }
-    c.start_all().expect("restart all");
-    c.wait_until_up(&admin, &c.ids(), WAIT)
-        .await
-        .expect("up again");
-    let operator = c.client("operator").expect("client");
-    assert_eq!(
-        live_batch_size(operator.operate(get()).await.expect("read")),
-        ParamValue::Int(41)
-    );
-    for id in c.ids() {
-        assert_eq!(
-            audit_head(&c, &admin, id).await,
-            heads[0],
-            "node {id} after restart"
+        // A client that only knows a follower is sent on to the leader.
+        let follower = c
+            .ids()
+            .into_iter()
+            .find(|&id| id != leader)
+            .expect("a follower");
+        let via_follower = c
+            .client_to("operator", vec![c.endpoint(follower).expect("endpoint")])
+            .expect("client");
+        let reply = via_follower
+            .operate(set(40))
+            .await
+            .expect("write through a follower");
+        assert!(
+            matches!(reply, OperatorReply::ParametersSet { .. }),
+            "{reply:?}"
         );
-    }
+
+        // SIGKILL the leader: a new one is elected and takes writes.
+        c.kill(leader).expect("kill leader");
+        let others: Vec<u64> = c.ids().into_iter().filter(|&id| id != leader).collect();
+        let (new_leader, _) = c
+            .wait_for_leader(&admin, &others, term, WAIT)
+            .await
+            .expect("a new leader after the kill");
+        assert_ne!(new_leader, leader);
+        let operator = c.client("operator").expect("client");
+        operator
+            .operate(set(41))
+            .await
+            .expect("write after failover");
+        assert_eq!(
+            live_batch_size(operator.operate(get()).await.expect("read")),
+            ParamValue::Int(41)
+        );
+
+        // The killed node comes back and catches up; every chain is the same.
+        c.start(leader).expect("restart");
+        let applied = leader_applied(&c, &admin, &others).await;
+        c.wait_for_applied(&admin, &c.ids(), applied, WAIT)
+            .await
+            .expect("caught up");
+        let heads = [
+            audit_head(&c, &admin, 1).await,
+            audit_head(&c, &admin, 2).await,
+            audit_head(&c, &admin, 3).await,
+        ];
+        assert!(
+            heads[0].index >= 3,
+            "the audit chain recorded the writes: {heads:?}"
+        );
+        assert!(
+            heads.iter().all(|h| *h == heads[0]),
+            "audit heads differ: {heads:?}"
+        );
+
+        // Stop everything cleanly, start again: values and chain intact.
+        for id in c.ids() {
+            c.stop(id).expect("clean stop");
+        }
+        c.start_all().expect("restart all");
+        c.wait_until_up(&admin, &c.ids(), WAIT)
+            .await
+            .expect("up again");
+        let operator = c.client("operator").expect("client");
+        assert_eq!(
+            live_batch_size(operator.operate(get()).await.expect("read")),
+            ParamValue::Int(41)
+        );
+        for id in c.ids() {
+            assert_eq!(
+                audit_head(&c, &admin, id).await,
+                heads[0],
+                "node {id} after restart"
+            );
+        }
+    });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lagging_follower_is_caught_up_by_a_snapshot_in_several_chunks() {
-    let _one = ONE_CLUSTER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let chunk = 1024;
-    let mut c = three_nodes(
-        dir.path(),
-        &[
-            "--snapshot-every",
-            "20",
-            "--snapshot-chunk-bytes",
-            &chunk.to_string(),
-        ],
-    )
-    .await;
-    let admin = c.client("admin").expect("client");
-    let (leader, _) = c
-        .wait_for_leader(&admin, &c.ids(), 0, WAIT)
-        .await
-        .expect("leader");
-    let lagging = c
-        .ids()
-        .into_iter()
-        .find(|&id| id != leader)
-        .expect("a follower");
-    c.stop(lagging).expect("stop follower");
-
-    let operator = c.client("operator").expect("client");
-    for n in 1..=120 {
-        operator
-            .operate(set(n))
+#[test]
+fn a_lagging_follower_is_caught_up_by_a_snapshot_in_several_chunks() {
+    one_cluster_at_a_time(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let chunk = 1024;
+        let mut c = three_nodes(
+            dir.path(),
+            &[
+                "--snapshot-every",
+                "20",
+                "--snapshot-chunk-bytes",
+                &chunk.to_string(),
+            ],
+        )
+        .await;
+        let admin = c.client("admin").expect("client");
+        let (leader, _) = c
+            .wait_for_leader(&admin, &c.ids(), 0, WAIT)
             .await
-            .expect("write while a follower is down");
-    }
-    c.start(lagging).expect("restart follower");
-    let applied = leader_applied(&c, &admin, &[leader]).await;
-    c.wait_for_applied(&admin, &[lagging], applied, WAIT)
-        .await
-        .expect("the follower caught up");
+            .expect("leader");
+        let lagging = c
+            .ids()
+            .into_iter()
+            .find(|&id| id != leader)
+            .expect("a follower");
+        c.stop(lagging).expect("stop follower");
 
-    let log = std::fs::read_to_string(c.log_path(lagging)).expect("node log");
-    let installed = log
-        .lines()
-        .find(|l| l.contains("installed snapshot"))
-        .unwrap_or_else(|| panic!("node {lagging} did not install a snapshot; its log:\n{log}"));
-    let bytes: u64 = installed
-        .split("bytes=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no size in {installed:?}"));
-    assert!(
-        bytes > chunk,
-        "the snapshot ({bytes} bytes) fitted in one chunk of {chunk}"
-    );
-    assert_eq!(
-        audit_head(&c, &admin, lagging).await,
-        audit_head(&c, &admin, leader).await
-    );
+        let operator = c.client("operator").expect("client");
+        for n in 1..=120 {
+            operator
+                .operate(set(n))
+                .await
+                .expect("write while a follower is down");
+        }
+        c.start(lagging).expect("restart follower");
+        let applied = leader_applied(&c, &admin, &[leader]).await;
+        c.wait_for_applied(&admin, &[lagging], applied, WAIT)
+            .await
+            .expect("the follower caught up");
+
+        let log = std::fs::read_to_string(c.log_path(lagging)).expect("node log");
+        let installed = log
+            .lines()
+            .find(|l| l.contains("installed snapshot"))
+            .unwrap_or_else(|| {
+                panic!("node {lagging} did not install a snapshot; its log:\n{log}")
+            });
+        let bytes: u64 = installed
+            .split("bytes=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no size in {installed:?}"));
+        assert!(
+            bytes > chunk,
+            "the snapshot ({bytes} bytes) fitted in one chunk of {chunk}"
+        );
+        assert_eq!(
+            audit_head(&c, &admin, lagging).await,
+            audit_head(&c, &admin, leader).await
+        );
+    });
 }
 
 /// Drops UDP between one port and others, both ways, until dropped.
@@ -244,141 +244,139 @@ fn port(endpoint: &str) -> u16 {
         .expect("endpoint has a port")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_leader_cut_off_from_the_majority_answers_no_quorum_and_the_majority_goes_on() {
-    let _one = ONE_CLUSTER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let c = three_nodes(dir.path(), &[]).await;
-    let admin = c.client("admin").expect("client");
-    let (leader, term) = c
-        .wait_for_leader(&admin, &c.ids(), 0, WAIT)
-        .await
-        .expect("leader");
-    let others: Vec<u64> = c.ids().into_iter().filter(|&id| id != leader).collect();
-    let other_ports: Vec<u16> = others
-        .iter()
-        .map(|&id| port(&c.endpoint(id).expect("endpoint")))
-        .collect();
-    let leader_endpoint = c.endpoint(leader).expect("endpoint");
-    let partition = Partition::cut(port(&leader_endpoint), &other_ports);
-
-    let old_side = c
-        .client_to("operator", vec![leader_endpoint.clone()])
-        .expect("client");
-    let started = Instant::now();
-    let err = loop {
-        match old_side
-            .call_node(&leader_endpoint, &arqonbus::proto::Request::Operate(set(7)))
+#[test]
+fn a_leader_cut_off_from_the_majority_answers_no_quorum_and_the_majority_goes_on() {
+    one_cluster_at_a_time(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = three_nodes(dir.path(), &[]).await;
+        let admin = c.client("admin").expect("client");
+        let (leader, term) = c
+            .wait_for_leader(&admin, &c.ids(), 0, WAIT)
             .await
-        {
-            Err(e) => break e,
-            Ok(reply) if started.elapsed() < Duration::from_secs(3) => {
-                // Within the first heartbeat windows the cut is not yet seen.
-                let _ = reply;
+            .expect("leader");
+        let others: Vec<u64> = c.ids().into_iter().filter(|&id| id != leader).collect();
+        let other_ports: Vec<u16> = others
+            .iter()
+            .map(|&id| port(&c.endpoint(id).expect("endpoint")))
+            .collect();
+        let leader_endpoint = c.endpoint(leader).expect("endpoint");
+        let partition = Partition::cut(port(&leader_endpoint), &other_ports);
+
+        let old_side = c
+            .client_to("operator", vec![leader_endpoint.clone()])
+            .expect("client");
+        let started = Instant::now();
+        let err = loop {
+            match old_side
+                .call_node(&leader_endpoint, &arqonbus::proto::Request::Operate(set(7)))
+                .await
+            {
+                Err(e) => break e,
+                Ok(reply) if started.elapsed() < Duration::from_secs(3) => {
+                    // Within the first heartbeat windows the cut is not yet seen.
+                    let _ = reply;
+                }
+                Ok(reply) => panic!("the cut-off leader still accepted a write: {reply:?}"),
             }
-            Ok(reply) => panic!("the cut-off leader still accepted a write: {reply:?}"),
-        }
-    };
-    let elapsed = started.elapsed();
-    assert!(
-        matches!(err.code(), Some(ErrorCode::NoQuorum)),
-        "expected no_quorum from the cut-off leader, got {err}"
-    );
-    assert!(
-        elapsed < Duration::from_secs(8),
-        "the refusal took {elapsed:?}"
-    );
+        };
+        let elapsed = started.elapsed();
+        assert!(
+            matches!(err.code(), Some(ErrorCode::NoQuorum)),
+            "expected no_quorum from the cut-off leader, got {err}"
+        );
+        assert!(
+            elapsed < Duration::from_secs(8),
+            "the refusal took {elapsed:?}"
+        );
 
-    let (new_leader, _) = c
-        .wait_for_leader(&admin, &others, term, WAIT)
-        .await
-        .expect("majority elects");
-    let majority = c
-        .client_to(
-            "operator",
-            others
-                .iter()
-                .map(|&id| c.endpoint(id).expect("endpoint"))
-                .collect(),
-        )
-        .expect("client");
-    majority
-        .operate(set(8))
-        .await
-        .expect("the majority serves writes");
-    assert!(others.contains(&new_leader));
+        let (new_leader, _) = c
+            .wait_for_leader(&admin, &others, term, WAIT)
+            .await
+            .expect("majority elects");
+        let majority = c
+            .client_to(
+                "operator",
+                others
+                    .iter()
+                    .map(|&id| c.endpoint(id).expect("endpoint"))
+                    .collect(),
+            )
+            .expect("client");
+        majority
+            .operate(set(8))
+            .await
+            .expect("the majority serves writes");
+        assert!(others.contains(&new_leader));
 
-    drop(partition);
-    let applied = leader_applied(&c, &admin, &others).await;
-    c.wait_for_applied(&admin, &c.ids(), applied, WAIT)
-        .await
-        .expect("healed");
+        drop(partition);
+        let applied = leader_applied(&c, &admin, &others).await;
+        c.wait_for_applied(&admin, &c.ids(), applied, WAIT)
+            .await
+            .expect("healed");
+    });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_and_forbidden_writes_change_nothing_and_a_foreign_ca_is_refused() {
-    let _one = ONE_CLUSTER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let c = three_nodes(dir.path(), &[]).await;
-    let operator = c.client("operator").expect("client");
-    operator.operate(set(64)).await.expect("write");
+#[test]
+fn refused_and_forbidden_writes_change_nothing_and_a_foreign_ca_is_refused() {
+    one_cluster_at_a_time(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = three_nodes(dir.path(), &[]).await;
+        let operator = c.client("operator").expect("client");
+        operator.operate(set(64)).await.expect("write");
 
-    match operator.operate(set(999)).await.expect("answered") {
-        OperatorReply::Refused { violations, .. } => {
-            assert_eq!(violations[0].constraint, "max_batch_size")
+        match operator.operate(set(999)).await.expect("answered") {
+            OperatorReply::Refused { violations, .. } => {
+                assert_eq!(violations[0].constraint, "max_batch_size")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
         }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-    let unknown = OperatorRequest::SetParameters {
-        target_system: "no-such-target".into(),
-        values: BTreeMap::from([("batch_size".to_string(), ParamValue::Int(1))]),
-        expected: None,
-    };
-    match operator.operate(unknown).await.expect("answered") {
-        OperatorReply::Refused { reason, .. } => {
-            assert!(reason.contains("unknown target"), "{reason}")
+        let unknown = OperatorRequest::SetParameters {
+            target_system: "no-such-target".into(),
+            values: BTreeMap::from([("batch_size".to_string(), ParamValue::Int(1))]),
+            expected: None,
+        };
+        match operator.operate(unknown).await.expect("answered") {
+            OperatorReply::Refused { reason, .. } => {
+                assert!(reason.contains("unknown target"), "{reason}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
         }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-    let viewer = c.client("viewer").expect("client");
-    match viewer.operate(set(2)).await {
-        Err(ClientError::Server { error, .. }) => assert_eq!(error.code, ErrorCode::Forbidden),
-        other => panic!("a viewer wrote: {other:?}"),
-    }
-    assert_eq!(
-        live_batch_size(operator.operate(get()).await.expect("read")),
-        ParamValue::Int(64)
-    );
+        let viewer = c.client("viewer").expect("client");
+        match viewer.operate(set(2)).await {
+            Err(ClientError::Server { error, .. }) => assert_eq!(error.code, ErrorCode::Forbidden),
+            other => panic!("a viewer wrote: {other:?}"),
+        }
+        assert_eq!(
+            live_batch_size(operator.operate(get()).await.expect("read")),
+            ParamValue::Int(64)
+        );
 
-    // A certificate from another CA never gets an answer.
-    let other = tempfile::tempdir().expect("tempdir");
-    arqonbus::certs::init(
-        other.path(),
-        &arqonbus::certs::InitOptions {
-            nodes: 1,
-            node_hosts: Vec::new(),
-            force: false,
-        },
-    )
-    .expect("second CA");
-    let creds =
-        arqonbus::transport::TlsCredentials::from_dir(other.path(), "operator").expect("creds");
-    let mut options = arqonbus::client::ClientOptions::new(c.endpoints(), creds);
-    options.retry_budget = Duration::from_secs(1);
-    let stranger = arqonbus::client::Client::new(options).expect("client");
-    let err = stranger
-        .operate(get())
-        .await
-        .expect_err("a foreign CA was let in");
-    let text = err.to_string();
-    assert!(
-        text.contains("UnknownIssuer")
-            || text.contains("certificate")
-            || text.contains("cannot reach"),
-        "unexpected error: {text}"
-    );
+        // A certificate from another CA never gets an answer.
+        let other = tempfile::tempdir().expect("tempdir");
+        arqonbus::certs::init(
+            other.path(),
+            &arqonbus::certs::InitOptions {
+                nodes: 1,
+                node_hosts: Vec::new(),
+                force: false,
+            },
+        )
+        .expect("second CA");
+        let creds =
+            arqonbus::transport::TlsCredentials::from_dir(other.path(), "operator").expect("creds");
+        let mut options = arqonbus::client::ClientOptions::new(c.endpoints(), creds);
+        options.retry_budget = Duration::from_secs(1);
+        let stranger = arqonbus::client::Client::new(options).expect("client");
+        let err = stranger
+            .operate(get())
+            .await
+            .expect_err("a foreign CA was let in");
+        let text = err.to_string();
+        assert!(
+            text.contains("UnknownIssuer")
+                || text.contains("certificate")
+                || text.contains("cannot reach"),
+            "unexpected error: {text}"
+        );
+    });
 }

@@ -14,7 +14,20 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Cluster tests never run two clusters at once on two cores.
-pub static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
+static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Runs a cluster test on its own runtime, one at a time.
+pub fn one_cluster_at_a_time(test: impl std::future::Future<Output = ()>) {
+    let _one = ONE_CLUSTER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(test);
+}
 
 pub const TARGET: &str = "ml-inference-service";
 pub const WAIT: Duration = Duration::from_secs(20);
