@@ -3,7 +3,8 @@
 
 use super::connect::GlobalArgs;
 use super::output;
-use crate::audit::verify::Verifier;
+use crate::audit::store::{AuditStore, Retention};
+use crate::audit::verify::{Verifier, VerifyError, VerifyReport};
 use crate::audit::AuditEntry;
 use crate::client::Client;
 use crate::proto::limits::MAX_AUDIT_ENTRIES;
@@ -24,6 +25,10 @@ pub struct VerifyArgs {
     /// does) instead of the leader's linearizable copy.
     #[arg(long)]
     pub stale: bool,
+    /// Check a stopped node's data directory on this machine instead
+    /// (its archive file and database), without the network.
+    #[arg(long, conflicts_with = "stale")]
+    pub data: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -56,7 +61,54 @@ async fn page(
     }
 }
 
+/// Verifies a stopped node's chain from its files.
+fn verify_offline(g: &GlobalArgs, dir: &std::path::Path) -> anyhow::Result<i32> {
+    let db = sled::open(dir.join("db")).map_err(|e| {
+        anyhow::anyhow!(
+            "opening {} (is the node still running?): {e}",
+            dir.display()
+        )
+    })?;
+    let store = AuditStore::open(&db, dir, Retention::default())?;
+    report(g, store.verify()?)
+}
+
+fn report(g: &GlobalArgs, result: Result<VerifyReport, VerifyError>) -> anyhow::Result<i32> {
+    match result {
+        Err(err) => {
+            eprintln!("audit chain broken: {err}");
+            if g.json() {
+                output::json(
+                    &serde_json::json!({ "ok": false, "bad_index": err.index(), "error": err.to_string() }),
+                )?;
+            }
+            Ok(super::exit::FAILED)
+        }
+        Ok(report) => {
+            let hash = hex::encode(report.head.hash);
+            if g.json() {
+                output::json(&serde_json::json!({
+                    "ok": true, "count": report.count, "first_index": report.first_index,
+                    "head_index": report.head.index, "head_hash": hash
+                }))?;
+            } else {
+                println!(
+                    "verified {} entries (from index {}), head {} {hash}",
+                    report.count, report.first_index, report.head.index
+                );
+            }
+            Ok(super::exit::OK)
+        }
+    }
+}
+
 pub async fn run(g: &GlobalArgs, a: Audit) -> anyhow::Result<i32> {
+    if let Audit::Verify(VerifyArgs {
+        data: Some(dir), ..
+    }) = &a
+    {
+        return verify_offline(g, dir);
+    }
     let client = g.client()?;
     match a {
         Audit::Tail(t) => {
@@ -82,13 +134,7 @@ pub async fn run(g: &GlobalArgs, a: Audit) -> anyhow::Result<i32> {
                 let (entries, head) = page(&client, from, MAX_AUDIT_ENTRIES, v.stale).await?;
                 for e in &entries {
                     if let Err(err) = verifier.push(e) {
-                        eprintln!("audit chain broken: {err}");
-                        if g.json() {
-                            output::json(
-                                &serde_json::json!({ "ok": false, "bad_index": err.index(), "error": err.to_string() }),
-                            )?;
-                        }
-                        return Ok(super::exit::FAILED);
+                        return report(g, Err(err));
                     }
                 }
                 match entries.last() {
@@ -96,27 +142,15 @@ pub async fn run(g: &GlobalArgs, a: Audit) -> anyhow::Result<i32> {
                     _ => break head,
                 }
             };
-            let report = verifier.finish();
-            if report.head.index != head {
+            let done = verifier.finish();
+            if done.head.index != head {
                 eprintln!(
                     "audit chain ends at {} but the server's head is {head}",
-                    report.head.index
+                    done.head.index
                 );
                 return Ok(super::exit::FAILED);
             }
-            let hash = hex::encode(report.head.hash);
-            if g.json() {
-                output::json(&serde_json::json!({
-                    "ok": true, "count": report.count, "first_index": report.first_index,
-                    "head_index": report.head.index, "head_hash": hash
-                }))?;
-            } else {
-                println!(
-                    "verified {} entries (from index {}), head {} {hash}",
-                    report.count, report.first_index, report.head.index
-                );
-            }
-            Ok(super::exit::OK)
+            report(g, Ok(done))
         }
     }
 }

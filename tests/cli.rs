@@ -1,0 +1,198 @@
+//! The CLI contract against a real cluster: JSON shapes, exit codes
+//! (0 done, 1 failed, 2 usage, 3 refused), and bad input that changes
+//! nothing and is named clearly.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn arqonbus(c: &arqonbus::local_cluster::LocalCluster, user: &str, args: &[&str]) -> Run {
+    let out = Command::new(exe())
+        .args(args)
+        .env("ARQONBUS_ENDPOINTS", c.endpoints().join(","))
+        .env("ARQONBUS_CERTS", c.cert_dir())
+        .env("ARQONBUS_USER", user)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the arqonbus binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write file");
+    path.display().to_string()
+}
+
+#[test]
+fn the_cli_contract_and_bad_input() {
+    one_cluster_at_a_time(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = three_nodes(dir.path(), &[]).await;
+
+        let r = arqonbus(&c, "viewer", &["cluster", "status", "--output", "json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let status: serde_json::Value = serde_json::from_str(&r.stdout).expect("status JSON");
+        assert!(status["leader"].is_u64(), "{status}");
+        let members = status["members"].as_array().expect("members");
+        assert_eq!(members.len(), 3);
+        for m in members {
+            assert!(
+                m["id"].is_u64() && m["addr"].is_string() && m["role"].is_string(),
+                "{m}"
+            );
+        }
+
+        let r = arqonbus(&c, "admin", &["cluster", "init"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("already formed"), "{}", r.stdout);
+
+        let broken = write(dir.path(), "broken.toml", "[parameters.a]\nkind = \n");
+        let r = arqonbus(
+            &c,
+            "operator",
+            &["constraints", "set", "--target", TARGET, "--file", &broken],
+        );
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr.contains("broken.toml") && r.stderr.contains("line 2"),
+            "{}",
+            r.stderr
+        );
+
+        let bad = write(
+            dir.path(),
+            "bad.toml",
+            "[parameters.a]\nkind = \"int\"\nmin = 5\nmax = 1\ndefault = 2\n[parameters.b]\nkind = \"vector\"\n",
+        );
+        let r = arqonbus(
+            &c,
+            "operator",
+            &["constraints", "set", "--target", TARGET, "--file", &bad],
+        );
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr.contains("parameter `a`") && r.stderr.contains("parameter `b`"),
+            "{}",
+            r.stderr
+        );
+
+        let set = |user: &str, target: &str, kv: &str| {
+            arqonbus(
+                &c,
+                user,
+                &["params", "set", "--target", target, "--set", kv],
+            )
+        };
+        let r = set("operator", TARGET, "batch_size=64");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = set("operator", TARGET, "batch_size=999");
+        assert_eq!(r.code, 3, "out of range: {}", r.stderr);
+        assert!(r.stderr.contains("max_batch_size"), "{}", r.stderr);
+        let r = set("operator", TARGET, "batch_size=true");
+        assert_eq!(r.code, 3, "wrong kind: {}", r.stderr);
+        let r = set("operator", TARGET, "temperature=NaN");
+        assert_eq!(r.code, 2, "NaN is a usage error: {}", r.stderr);
+        assert!(r.stderr.contains("finite"), "{}", r.stderr);
+        let r = set("operator", "no-such-target", "batch_size=1");
+        assert_eq!(r.code, 3);
+        assert!(r.stderr.contains("unknown target"), "{}", r.stderr);
+        let r = set("viewer", TARGET, "batch_size=2");
+        assert_eq!(r.code, 1);
+        assert!(r.stderr.contains("forbidden"), "{}", r.stderr);
+
+        let r = arqonbus(
+            &c,
+            "viewer",
+            &["params", "get", "--target", TARGET, "--output", "json"],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let params: serde_json::Value = serde_json::from_str(&r.stdout).expect("params JSON");
+        assert_eq!(
+            params["live"]["batch_size"], 64,
+            "refused writes changed nothing"
+        );
+
+        let started = Instant::now();
+        let r = arqonbus(
+            &c,
+            "viewer",
+            &[
+                "params",
+                "get",
+                "--target",
+                TARGET,
+                "--endpoints",
+                "127.0.0.1:1",
+            ],
+        );
+        assert_eq!(r.code, 1);
+        assert!(r.stderr.contains("127.0.0.1:1"), "{}", r.stderr);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "an unreachable endpoint took {:?}",
+            started.elapsed()
+        );
+
+        let r = arqonbus(&c, "viewer", &["audit", "verify", "--output", "json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("verify JSON");
+        assert_eq!(v["ok"], true);
+        assert!(v["count"].as_u64().unwrap_or(0) >= 5, "{v}");
+    });
+}
+
+#[test]
+fn audit_verify_names_an_entry_corrupted_on_disk() {
+    one_cluster_at_a_time(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = three_nodes(dir.path(), &[]).await;
+        let r = arqonbus(
+            &c,
+            "operator",
+            &[
+                "params",
+                "set",
+                "--target",
+                TARGET,
+                "--set",
+                "batch_size=12",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        c.stop(1).expect("stop node 1");
+        let data = c.data_dir(1);
+        let data_arg = data.display().to_string();
+        let r = arqonbus(&c, "viewer", &["audit", "verify", "--data", &data_arg]);
+        assert_eq!(r.code, 0, "the untouched chain verifies: {}", r.stderr);
+
+        {
+            let db = sled::open(data.join("db")).expect("open the stopped node's database");
+            let tree = db.open_tree("audit").expect("audit tree");
+            let key = 3u64.to_be_bytes();
+            let bytes = tree.get(key).expect("read").expect("entry 3 exists");
+            let mut entry: arqonbus::audit::AuditEntry =
+                arqonbus::codec::decode(&bytes).expect("decode");
+            entry.details.push_str(" (edited)");
+            tree.insert(key, arqonbus::codec::encode(&entry).expect("encode"))
+                .expect("write");
+            db.flush().expect("flush");
+        }
+        let r = arqonbus(&c, "viewer", &["audit", "verify", "--data", &data_arg]);
+        assert_eq!(r.code, 1, "corruption went unnoticed: {}", r.stdout);
+        assert!(r.stderr.contains("audit entry 3"), "{}", r.stderr);
+    });
+}
