@@ -257,6 +257,28 @@ impl LocalCluster {
         }
     }
 
+    /// Bootstraps every node into one cluster through node 1 (safe to repeat).
+    pub async fn bootstrap(&self, client: &Client) -> Result<String> {
+        let members = self
+            .ids()
+            .into_iter()
+            .map(|id| {
+                Ok(crate::proto::operator::Member {
+                    node_id: id,
+                    addr: self.endpoint(id)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let request = Request::Operate(OperatorRequest::ClusterInit { members });
+        match client.call_node(&self.endpoint(1)?, &request).await? {
+            Reply::Operated(OperatorReply::Done { message }) => Ok(message),
+            other => Err(LocalClusterError::Timeout {
+                what: format!("bootstrap (answer: {other:?})"),
+                within: Duration::ZERO,
+            }),
+        }
+    }
+
     /// The leader among running nodes in `among`, by their own word.
     pub async fn leader(&self, client: &Client, among: &[u64]) -> Option<(u64, u64)> {
         let mut best: Option<(u64, u64)> = None;

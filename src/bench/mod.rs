@@ -1,4 +1,5 @@
 //! Benchmarks behind `arqonbus bench`: figures are measured here, never in
 //! timed unit tests.
 
+pub mod cluster;
 pub mod storage;

@@ -1,6 +1,6 @@
 //! `arqonbus bench ...`: prints benchmark figures as text or JSON.
 
-use crate::bench::storage;
+use crate::bench::{cluster, storage};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -9,6 +9,25 @@ pub enum Bench {
     /// Log-store appends per second (flushed), single and batched, against
     /// the raw fdatasync rate of the disk.
     Storage(StorageArgs),
+    /// Three local nodes: leader SIGKILL → new leader and → first write
+    /// (median and worst of --runs), and write latency with 1 and many clients.
+    Cluster(ClusterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Directory for the nodes' data (a fresh temporary one under it).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Leader kills to time.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Writes per client in the latency figures.
+    #[arg(long, default_value_t = 200)]
+    pub writes: usize,
+    /// Concurrent clients for the second latency figure.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
 }
 
 #[derive(Debug, Args)]
@@ -27,6 +46,19 @@ pub struct StorageArgs {
 
 pub async fn run(bench: Bench) -> anyhow::Result<i32> {
     match bench {
+        Bench::Cluster(args) => {
+            let dir = tempfile::Builder::new()
+                .prefix("arqonbus-bench-")
+                .tempdir_in(&args.dir)?;
+            let exe = std::env::current_exe()?;
+            let (mut c, operator) = cluster::start(&exe, dir.path()).await?;
+            let one = cluster::writes(&c, 1, args.writes).await?;
+            let many = cluster::writes(&c, args.clients, args.writes.div_ceil(4).max(1)).await?;
+            let failover = cluster::failover(&mut c, &operator, args.runs).await?;
+            let figures = serde_json::json!({ "writes_1_client": one, "writes_many_clients": many, "failover": failover });
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(super::exit::OK)
+        }
         Bench::Storage(args) => {
             let dir = tempfile::Builder::new()
                 .prefix("arqonbus-bench-")

@@ -131,6 +131,7 @@ impl Connections {
         endpoint: &str,
         request: &Request,
     ) -> Result<Reply, ClientError> {
+        let timeout = timeout_for(request, self.request_timeout);
         let conn = self.connection(endpoint).await?;
         let envelope = Envelope {
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
@@ -152,7 +153,7 @@ impl Connections {
             .await
             .map_err(|e| lost(e.to_string()))?;
         let _ = send.finish();
-        let answer = tokio::time::timeout(self.request_timeout, read_frame(&mut recv)).await;
+        let answer = tokio::time::timeout(timeout, read_frame(&mut recv)).await;
         let protocol = |reason: String| ClientError::Protocol {
             endpoint: endpoint.to_string(),
             reason,
@@ -160,12 +161,12 @@ impl Connections {
         match answer {
             Err(_) => Err(ClientError::Timeout {
                 endpoint: endpoint.to_string(),
-                timeout: self.request_timeout,
+                timeout,
             }),
             // Sent, then lost: the outcome is unknown, like a timeout.
             Ok(Err(e)) => Err(ClientError::Timeout {
                 endpoint: format!("{endpoint} ({e})"),
-                timeout: self.request_timeout,
+                timeout,
             }),
             Ok(Ok(None)) => Err(protocol("the stream closed without an answer".into())),
             Ok(Ok(Some(frame))) => match proto::decode(&frame) {
@@ -174,6 +175,18 @@ impl Connections {
                 Err(e) => Err(protocol(e.to_string())),
             },
         }
+    }
+}
+
+/// Membership changes wait for learners to catch up on the server (up to a
+/// minute); everything else gets the configured timeout.
+fn timeout_for(request: &Request, normal: Duration) -> Duration {
+    use crate::proto::operator::OperatorRequest as Op;
+    match request {
+        Request::Operate(Op::ClusterInit { .. } | Op::AddNode { .. } | Op::RemoveNode { .. }) => {
+            Duration::from_secs(65)
+        }
+        _ => normal,
     }
 }
 

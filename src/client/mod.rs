@@ -38,7 +38,7 @@ impl ClientOptions {
             endpoints,
             credentials,
             connect_timeout: Duration::from_millis(500),
-            request_timeout: Duration::from_secs(70),
+            request_timeout: Duration::from_secs(5),
             retry_budget: Duration::from_secs(10),
         }
     }

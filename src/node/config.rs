@@ -31,8 +31,8 @@ impl Default for RaftTimings {
     fn default() -> Self {
         RaftTimings {
             heartbeat_ms: 100,
-            election_min_ms: 500,
-            election_max_ms: 900,
+            election_min_ms: 300,
+            election_max_ms: 500,
             snapshot_every: 10_000,
             snapshot_chunk_timeout_ms: 10_000,
             snapshot_chunk_bytes: 3 * 1024 * 1024,

@@ -76,8 +76,8 @@ pub struct TransportTuning {
 impl Default for TransportTuning {
     fn default() -> Self {
         TransportTuning {
-            keep_alive_interval: Duration::from_secs(1),
-            idle_timeout: Duration::from_secs(10),
+            keep_alive_interval: Duration::from_millis(300),
+            idle_timeout: Duration::from_millis(1500),
         }
     }
 }

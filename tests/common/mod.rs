@@ -7,7 +7,7 @@ use arqonbus::audit::verify::Verifier;
 use arqonbus::audit::AuditHead;
 use arqonbus::client::Client;
 use arqonbus::local_cluster::LocalCluster;
-use arqonbus::proto::operator::{Member, OperatorReply, OperatorRequest};
+use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
 use arqonbus::proto::{Reply, Request};
 use arqonbus::state::constraint_file;
 use std::sync::Mutex;
@@ -44,26 +44,7 @@ pub async fn three_nodes(dir: &std::path::Path, extra: &[&str]) -> LocalCluster 
     c.wait_until_up(&admin, &c.ids(), WAIT)
         .await
         .expect("nodes up");
-    let members = c
-        .ids()
-        .into_iter()
-        .map(|id| Member {
-            node_id: id,
-            addr: c.endpoint(id).expect("endpoint"),
-        })
-        .collect();
-    let first = c.endpoint(1).expect("endpoint");
-    let reply = admin
-        .call_node(
-            &first,
-            &Request::Operate(OperatorRequest::ClusterInit { members }),
-        )
-        .await
-        .expect("cluster init");
-    assert!(
-        matches!(reply, Reply::Operated(OperatorReply::Done { .. })),
-        "{reply:?}"
-    );
+    c.bootstrap(&admin).await.expect("cluster init");
     let constraints = constraint_file::parse(
         "examples/constraints.toml",
         include_str!("../../examples/constraints.toml"),

@@ -1,0 +1,166 @@
+//! Cluster figures on three local node processes: how long a leader's
+//! SIGKILL leaves the cluster without a leader and without a successful
+//! write, and the latency of one acknowledged write with 1 and with many
+//! concurrent clients.
+
+use crate::client::Client;
+use crate::local_cluster::{LocalCluster, LocalClusterError};
+use crate::proto::operator::OperatorRequest;
+use crate::state::constraint_file;
+use crate::state::ParamValue;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const TARGET: &str = "bench-target";
+const WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterBenchError {
+    #[error(transparent)]
+    Cluster(#[from] LocalClusterError),
+    #[error("bench: {0}")]
+    Client(#[from] crate::client::ClientError),
+    #[error("bench: {0}")]
+    Setup(String),
+}
+
+type Result<T> = std::result::Result<T, ClusterBenchError>;
+
+/// Milliseconds, summarised.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub samples: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub worst_ms: f64,
+}
+
+pub fn summarise(mut ms: Vec<f64>) -> Summary {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        if ms.is_empty() {
+            return 0.0;
+        }
+        let i = ((ms.len() as f64 - 1.0) * q).round() as usize;
+        ms[i.min(ms.len() - 1)]
+    };
+    Summary {
+        samples: ms.len(),
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+        worst_ms: ms.last().copied().unwrap_or(0.0),
+    }
+}
+
+/// A bootstrapped three-node cluster with one target to write to.
+pub async fn start(exe: &Path, dir: &Path) -> Result<(LocalCluster, Client)> {
+    let mut c = LocalCluster::new(exe, dir, 3, None, &[])?;
+    c.start_all()?;
+    let admin = c.client("admin")?;
+    c.wait_until_up(&admin, &c.ids(), WAIT).await?;
+    c.bootstrap(&admin).await?;
+    let constraints = constraint_file::parse(
+        "bench",
+        "[parameters.n]\nkind = \"int\"\nmin = 0\nmax = 1000000000000\ndefault = 0\n",
+    )
+    .map_err(|e| ClusterBenchError::Setup(e.to_string()))?;
+    let operator = c.client("operator")?;
+    operator
+        .operate(OperatorRequest::SetConstraints {
+            target_system: TARGET.into(),
+            constraints,
+        })
+        .await?;
+    Ok((c, operator))
+}
+
+fn write(n: i64) -> OperatorRequest {
+    OperatorRequest::SetParameters {
+        target_system: TARGET.into(),
+        values: BTreeMap::from([("n".to_string(), ParamValue::Int(n))]),
+        expected: None,
+    }
+}
+
+/// Failover figures: fault → new leader, fault → first successful write.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failover {
+    pub to_new_leader: Summary,
+    pub to_first_write: Summary,
+}
+
+pub async fn failover(c: &mut LocalCluster, operator: &Client, runs: usize) -> Result<Failover> {
+    let admin = c.client("admin")?;
+    let (mut leader_ms, mut write_ms) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        let (leader, term) = c.wait_for_leader(&admin, &c.ids(), 0, WAIT).await?;
+        let others: Vec<u64> = c.ids().into_iter().filter(|&id| id != leader).collect();
+        let start = Instant::now();
+        c.kill(leader)?;
+        c.wait_for_leader(&admin, &others, term, WAIT).await?;
+        leader_ms.push(start.elapsed().as_secs_f64() * 1000.0);
+        loop {
+            if operator.operate(write(run as i64)).await.is_ok() {
+                break;
+            }
+            if start.elapsed() > WAIT {
+                return Err(ClusterBenchError::Setup(
+                    "no write succeeded after the kill".into(),
+                ));
+            }
+        }
+        write_ms.push(start.elapsed().as_secs_f64() * 1000.0);
+        c.start(leader)?;
+        c.wait_until_up(&admin, &[leader], WAIT).await?;
+        let applied = c
+            .status(&admin, others[0])
+            .await
+            .and_then(|s| s.last_applied)
+            .unwrap_or(0);
+        c.wait_for_applied(&admin, &c.ids(), applied, WAIT).await?;
+    }
+    Ok(Failover {
+        to_new_leader: summarise(leader_ms),
+        to_first_write: summarise(write_ms),
+    })
+}
+
+/// Write latency with `clients` concurrent writers, `per_client` writes each.
+#[derive(Debug, Clone, Serialize)]
+pub struct Writes {
+    pub clients: usize,
+    pub latency: Summary,
+    pub writes_per_sec: f64,
+}
+
+pub async fn writes(c: &LocalCluster, clients: usize, per_client: usize) -> Result<Writes> {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for k in 0..clients {
+        let client = c.client("operator")?;
+        tasks.push(tokio::spawn(async move {
+            let mut ms = Vec::with_capacity(per_client);
+            for i in 0..per_client {
+                let t = Instant::now();
+                client.operate(write((k * per_client + i) as i64)).await?;
+                ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            Ok::<_, crate::client::ClientError>(ms)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        let ms = t
+            .await
+            .map_err(|e| ClusterBenchError::Setup(e.to_string()))??;
+        all.extend(ms);
+    }
+    let total = all.len() as f64;
+    Ok(Writes {
+        clients,
+        latency: summarise(all),
+        writes_per_sec: total / start.elapsed().as_secs_f64().max(f64::MIN_POSITIVE),
+    })
+}
