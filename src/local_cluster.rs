@@ -259,9 +259,14 @@ impl LocalCluster {
 
     /// Bootstraps every node into one cluster through node 1 (safe to repeat).
     pub async fn bootstrap(&self, client: &Client) -> Result<String> {
-        let members = self
-            .ids()
-            .into_iter()
+        self.bootstrap_members(client, &self.ids()).await
+    }
+
+    /// Bootstraps the nodes `ids` (node 1 among them) into one cluster.
+    pub async fn bootstrap_members(&self, client: &Client, ids: &[u64]) -> Result<String> {
+        let members = ids
+            .iter()
+            .copied()
             .map(|id| {
                 Ok(crate::proto::operator::Member {
                     node_id: id,

@@ -380,3 +380,65 @@ fn refused_and_forbidden_writes_change_nothing_and_a_foreign_ca_is_refused() {
         );
     });
 }
+
+#[test]
+fn a_node_is_added_as_a_learner_promoted_and_removed_again() {
+    one_cluster_at_a_time(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut c = arqonbus::local_cluster::LocalCluster::new(&exe(), dir.path(), 4, None, &[])
+            .expect("four nodes prepared");
+        for id in 1..=3 {
+            c.start(id).expect("start");
+        }
+        let admin = c
+            .client_to(
+                "admin",
+                (1..=3)
+                    .map(|id| c.endpoint(id).expect("endpoint"))
+                    .collect(),
+            )
+            .expect("client");
+        c.wait_until_up(&admin, &[1, 2, 3], WAIT).await.expect("up");
+        c.bootstrap_members(&admin, &[1, 2, 3])
+            .await
+            .expect("bootstrap three");
+        c.start(4).expect("start node 4");
+        c.wait_until_up(&admin, &[4], WAIT)
+            .await
+            .expect("node 4 up");
+
+        let addr = c.endpoint(4).expect("endpoint");
+        let reply = admin
+            .operate(OperatorRequest::AddNode {
+                member: arqonbus::proto::operator::Member { node_id: 4, addr },
+            })
+            .await
+            .expect("add node 4");
+        assert!(matches!(reply, OperatorReply::Done { .. }), "{reply:?}");
+        let status = c.status(&admin, 4).await.expect("node 4 answers");
+        let voters: Vec<u64> = status.voters.iter().map(|m| m.node_id).collect();
+        assert_eq!(voters, [1, 2, 3, 4], "node 4 was promoted");
+
+        let viewer = c.client("viewer").expect("client");
+        match viewer
+            .operate(OperatorRequest::RemoveNode { node_id: 4 })
+            .await
+        {
+            Err(ClientError::Server { error, .. }) => assert_eq!(error.code, ErrorCode::Forbidden),
+            other => panic!("a viewer changed the membership: {other:?}"),
+        }
+        let reply = admin
+            .operate(OperatorRequest::RemoveNode { node_id: 4 })
+            .await
+            .expect("remove node 4");
+        assert!(matches!(reply, OperatorReply::Done { .. }), "{reply:?}");
+        let (leader, _) = c
+            .wait_for_leader(&admin, &[1, 2, 3], 0, WAIT)
+            .await
+            .expect("leader");
+        let status = c.status(&admin, leader).await.expect("leader answers");
+        let voters: Vec<u64> = status.voters.iter().map(|m| m.node_id).collect();
+        assert_eq!(voters, [1, 2, 3]);
+        assert!(status.learners.is_empty(), "{status:?}");
+    });
+}
