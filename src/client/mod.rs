@@ -9,7 +9,10 @@
 //! is unknown (`no_quorum`, a connection lost after sending) is never
 //! retried automatically — the caller decides.
 
+pub mod breaker;
 mod connection;
+pub mod last_known_good;
+pub mod telemetry_buffer;
 
 use crate::proto::error::{ErrorCode, ErrorReply};
 use crate::proto::operator::{OperatorReply, OperatorRequest};
