@@ -9,7 +9,11 @@
 //! is unknown (`no_quorum`, a connection lost after sending) is never
 //! retried automatically — the caller decides.
 
+mod calls;
 mod connection;
+mod subscription;
+
+pub use subscription::Subscription;
 
 use crate::proto::error::{ErrorCode, ErrorReply};
 use crate::proto::operator::{OperatorReply, OperatorRequest};
