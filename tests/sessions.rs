@@ -1,0 +1,457 @@
+//! Proposals, telemetry and the event stream on three real node processes
+//! over QUIC with mutual TLS: decisions deduplicated by id, a watcher on a
+//! follower that sees every decision once and in order, a leader SIGKILL
+//! with re-sent proposals and a watch resumed on another node, and bad
+//! input answered with typed errors while a good client keeps being served.
+
+mod common;
+
+use arqonbus::client::{Client, ClientError};
+use arqonbus::proto::error::ErrorCode;
+use arqonbus::proto::limits::MAX_FRAME_LEN;
+use arqonbus::proto::message::{
+    Cohort, Proposal, ProposedChange, SubscribeTarget, TelemetryContext, TelemetrySample,
+};
+use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus::proto::reply::{Approval, Decision, Event, EventBody, ProposalStatus};
+use arqonbus::proto::{Envelope, Message, Reply, Request, UnixMillis};
+use arqonbus::state::constraint_file;
+use arqonbus::state::ParamValue;
+use common::{within, Cluster, Raw, CLUSTER_LOCK};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const SVC: &str = "ml-inference-service";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn proposal(id: &str, changes: &[(&str, ParamValue)]) -> Proposal {
+    Proposal {
+        proposal_id: id.into(),
+        source: "test-hpo".into(),
+        target_system: SVC.into(),
+        timestamp: UnixMillis::now(),
+        changes: changes
+            .iter()
+            .map(|(p, v)| ProposedChange {
+                parameter: p.to_string(),
+                current_value: v.clone(),
+                proposed_value: v.clone(),
+                reason: "test".into(),
+            })
+            .collect(),
+        expected_impact: BTreeMap::new(),
+        confidence: 0.5,
+        duration_seconds: 60,
+    }
+}
+
+/// Proposal `n`: approved, partially approved or rejected by turns.
+fn nth(prefix: &str, n: i64) -> Proposal {
+    let id = format!("{prefix}-{n}");
+    match n % 3 {
+        0 => proposal(&id, &[("batch_size", ParamValue::Int(1 + n))]),
+        1 => proposal(
+            &id,
+            &[
+                ("batch_size", ParamValue::Int(2 + n)),
+                ("temperature", ParamValue::Float(-1.0)),
+            ],
+        ),
+        _ => proposal(&id, &[("max_tokens", ParamValue::Int(1_000_000))]),
+    }
+}
+
+async fn set_constraints(cluster: &Cluster) {
+    let constraints = constraint_file::parse(
+        "examples/constraints.toml",
+        include_str!("../examples/constraints.toml"),
+    )
+    .expect("example parses");
+    let reply = within(
+        "set constraints",
+        WAIT,
+        cluster
+            .client("operator")
+            .operate(OperatorRequest::SetConstraints {
+                target_system: SVC.into(),
+                constraints,
+            }),
+    )
+    .await;
+    assert!(
+        matches!(reply, Ok(OperatorReply::ConstraintsSet { .. })),
+        "{reply:?}"
+    );
+}
+
+/// Forwards a subscription's events to a channel until it ends.
+fn forward(mut sub: arqonbus::client::Subscription, tx: mpsc::UnboundedSender<Event>) {
+    tokio::spawn(async move {
+        while let Ok(Some(e)) = sub.next().await {
+            if tx.send(e).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+async fn watch(client: &Client, endpoint: &str, from: u64) -> mpsc::UnboundedReceiver<Event> {
+    let target = SubscribeTarget {
+        target_system: SVC.into(),
+        from_seq: Some(from),
+    };
+    let sub = within(
+        "subscribe",
+        WAIT,
+        client.subscribe_at(endpoint, vec![target]),
+    )
+    .await
+    .expect("subscribed");
+    assert_eq!(sub.streams()[0].next_seq, from);
+    let (tx, rx) = mpsc::unbounded_channel();
+    forward(sub, tx);
+    rx
+}
+
+async fn receive(rx: &mut mpsc::UnboundedReceiver<Event>, n: usize) -> Vec<Event> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        let what = format!("event {} of {n}", got.len() + 1);
+        match within(&what, WAIT, rx.recv()).await {
+            Some(e) => got.push(e),
+            None => panic!("the stream ended after {} of {n} events", got.len()),
+        }
+    }
+    got
+}
+
+fn approval_of(e: &Event) -> &Approval {
+    match &e.body {
+        EventBody::Approval(a) => a,
+        other => panic!("expected an approval event, got {other:?}"),
+    }
+}
+
+async fn propose_all(
+    client: &Client,
+    proposals: Vec<Proposal>,
+) -> Vec<Result<Approval, ClientError>> {
+    let tasks: Vec<_> = proposals
+        .into_iter()
+        .map(|p| {
+            let client = client.clone();
+            tokio::spawn(async move { client.propose(p).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(within("a proposal", WAIT * 2, t).await.expect("task"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_are_deduplicated_streamed_once_and_survive_a_leader_kill() {
+    let _one_cluster = CLUSTER_LOCK.lock().await;
+    let mut cluster = Cluster::start().await;
+    set_constraints(&cluster).await;
+    let proposer = cluster.client("proposer");
+    let agent = cluster.client("agent");
+    let leader = cluster.leader(WAIT).await;
+    let follower = (leader + 1) % 3;
+    let mut events = watch(&agent, &cluster.endpoints[follower], 0).await;
+
+    // Ten proposals at once (the batcher packs them), then a retry and a conflict.
+    let first: Vec<Approval> = propose_all(&proposer, (0..10).map(|n| nth("a", n)).collect())
+        .await
+        .into_iter()
+        .map(|r| r.expect("decided"))
+        .collect();
+    let decisions: Vec<Decision> = first.iter().map(|a| a.decision).collect();
+    assert!(decisions.contains(&Decision::Approved));
+    assert!(decisions.contains(&Decision::PartiallyApproved));
+    assert!(decisions.contains(&Decision::Rejected));
+    let retry = within("retry", WAIT, proposer.propose(nth("a", 4))).await;
+    assert_eq!(
+        retry.expect("retry decided"),
+        first[4],
+        "same id, same decision"
+    );
+    let conflict = within(
+        "conflict",
+        WAIT,
+        proposer.propose(nth("a", 5).clone_with(7)),
+    )
+    .await;
+    assert!(
+        matches!(conflict.as_ref().map_err(|e| e.code()), Err(Some(ErrorCode::Conflict { proposal_id })) if proposal_id == "a-5"),
+        "{conflict:?}"
+    );
+    let status = within("status", WAIT, proposer.status("a-0"))
+        .await
+        .expect("status");
+    assert_eq!(status.status, ProposalStatus::Active);
+
+    // The follower's stream: each decision once, numbered in order.
+    let seen = receive(&mut events, 10).await;
+    let seqs: Vec<u64> = seen.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (0..10).collect::<Vec<_>>());
+    for e in &seen {
+        let a = approval_of(e);
+        let mine = first.iter().find(|f| f.proposal_id == a.proposal_id);
+        assert_eq!(Some(a), mine, "the event is the approval the proposer got");
+    }
+
+    // Proposals in flight while the leader is killed, then re-sent by id.
+    let pending: Vec<Proposal> = (0..5).map(|n| nth("b", n)).collect();
+    let in_flight = {
+        let (client, pending) = (proposer.clone(), pending.clone());
+        tokio::spawn(async move { propose_all(&client, pending).await })
+    };
+    cluster.kill(leader);
+    let before_kill = within("in-flight proposals", WAIT * 3, in_flight)
+        .await
+        .expect("task");
+    let resent = propose_all(&proposer, pending.clone()).await;
+    for (i, r) in resent.iter().enumerate() {
+        let a = r.as_ref().expect("a re-sent proposal is decided");
+        if let Ok(earlier) = &before_kill[i] {
+            assert_eq!(a, earlier, "one decision per id across the failover");
+        }
+    }
+
+    // Resume the watch on the other survivor from the last position + 1.
+    let last = seen.last().map_or(0, |e| e.seq);
+    let mut more = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        more.push(e);
+    }
+    let next = more.last().map_or(last + 1, |e| e.seq + 1);
+    let other = (0..3)
+        .find(|&i| i != follower && cluster.is_alive(i))
+        .expect("a third node");
+    let mut resumed = watch(&agent, &cluster.endpoints[other], next).await;
+    let missing = 15 - (next as usize);
+    more.extend(receive(&mut resumed, missing).await);
+    let all: Vec<Event> = seen.into_iter().chain(more).collect();
+    let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (0..15).collect::<Vec<_>>(),
+        "nothing twice, nothing missed"
+    );
+    let ids: BTreeSet<&str> = all
+        .iter()
+        .map(|e| approval_of(e).proposal_id.as_str())
+        .collect();
+    assert_eq!(ids.len(), 15, "one decision per proposal id");
+    let quiet = tokio::time::timeout(Duration::from_millis(500), resumed.recv()).await;
+    assert!(quiet.is_err(), "no further event: {quiet:?}");
+}
+
+trait CloneWith {
+    fn clone_with(&self, batch_size: i64) -> Proposal;
+}
+
+impl CloneWith for Proposal {
+    /// The same id with different content.
+    fn clone_with(&self, batch_size: i64) -> Proposal {
+        let mut p = self.clone();
+        p.changes = vec![ProposedChange {
+            parameter: "batch_size".into(),
+            current_value: ParamValue::Int(batch_size),
+            proposed_value: ParamValue::Int(batch_size),
+            reason: "different".into(),
+        }];
+        p
+    }
+}
+
+fn sample(target: &str, latency: f64) -> TelemetrySample {
+    TelemetrySample {
+        timestamp: UnixMillis::now(),
+        source: "agent-1".into(),
+        target_system: target.into(),
+        metrics: BTreeMap::from([("latency_p99".to_string(), latency)]),
+        parameters: BTreeMap::new(),
+        context: TelemetryContext {
+            request_class: None,
+            hardware: None,
+            load_factor: None,
+        },
+        cohort: Cohort::Candidate,
+    }
+}
+
+fn envelope() -> Envelope {
+    Envelope {
+        seq: 1,
+        sent_at: UnixMillis::now(),
+        signature: None,
+    }
+}
+
+/// A frame around a body, bypassing the encoder's validation.
+fn raw_frame(msg_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut f = ((body.len() + 3) as u32).to_le_bytes().to_vec();
+    f.extend([1, 0, msg_type]);
+    f.extend(body);
+    f
+}
+
+fn invalid_field(r: &Reply) -> String {
+    match r {
+        Reply::Error(e) => match &e.code {
+            ErrorCode::InvalidMessage { field, .. } => field.clone(),
+            other => format!("{other:?}"),
+        },
+        other => panic!("expected an error frame, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_served() {
+    let _one_cluster = CLUSTER_LOCK.lock().await;
+    let cluster = Cluster::start().await;
+    set_constraints(&cluster).await;
+    let leader = cluster.leader(WAIT).await;
+
+    // Telemetry: the leader takes known targets, refuses unknown ones;
+    // a follower sends the client to the leader.
+    let agent = cluster.client("agent");
+    let ack = within(
+        "telemetry",
+        WAIT,
+        agent.send_telemetry(vec![sample(SVC, 120.0), sample("nowhere", 1.0)]),
+    )
+    .await
+    .expect("ack");
+    assert_eq!((ack.accepted, ack.rejected), (1, 1));
+    let follower = cluster.endpoints[(leader + 1) % 3].clone();
+    let batch = Request::TelemetryBatch(arqonbus::proto::message::TelemetryBatch {
+        samples: vec![sample(SVC, 1.0)],
+    });
+    let r = agent.call_node(&follower, &batch).await;
+    assert!(
+        matches!(
+            r.as_ref().map_err(|e| e.code()),
+            Err(Some(ErrorCode::NotLeader { .. }))
+        ),
+        "{r:?}"
+    );
+    let viewer = cluster.client("viewer");
+    let r = viewer
+        .propose(proposal("v-1", &[("batch_size", ParamValue::Int(8))]))
+        .await;
+    assert!(
+        matches!(
+            r.as_ref().map_err(|e| e.code()),
+            Err(Some(ErrorCode::Forbidden))
+        ),
+        "{r:?}"
+    );
+
+    // A well-behaved proposer keeps going through everything below.
+    let stop = Arc::new(AtomicBool::new(false));
+    let good = {
+        let (client, stop) = (cluster.client("proposer"), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let p = proposal(&format!("good-{n}"), &[("batch_size", ParamValue::Int(8))]);
+                let a = client.propose(p).await.expect("a good proposal is served");
+                assert_eq!(a.decision, Decision::Approved);
+                n += 1;
+            }
+            n
+        })
+    };
+
+    let raw = Raw::connect(&cluster.certs(), "proposer", &cluster.endpoints[leader]).await;
+    let good_frame = arqonbus::proto::encode(&Message::Request(
+        envelope(),
+        Request::Proposal(proposal("raw-ok", &[("batch_size", ParamValue::Int(9))])),
+    ))
+    .expect("encode");
+
+    let truncated = raw.exchange(&good_frame[..good_frame.len() / 2]).await;
+    assert_eq!(invalid_field(&truncated), "frame", "{truncated:?}");
+
+    let garbage = raw
+        .exchange(b"\x09\x00\x00\x00\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7")
+        .await;
+    assert!(matches!(garbage, Reply::Error(_)), "{garbage:?}");
+
+    let mut huge = ((MAX_FRAME_LEN + 1) as u32).to_le_bytes().to_vec();
+    huge.extend([1, 0, 2]);
+    match raw.exchange(&huge).await {
+        Reply::Error(e) => assert!(matches!(e.code, ErrorCode::TooLarge { .. }), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+
+    const SENTINEL: f64 = 12345.678;
+    let telemetry = arqonbus::proto::encode(&Message::Request(
+        envelope(),
+        Request::TelemetryBatch(arqonbus::proto::message::TelemetryBatch {
+            samples: vec![sample(SVC, SENTINEL)],
+        }),
+    ))
+    .expect("encode");
+    let at = telemetry
+        .windows(8)
+        .position(|w| w == SENTINEL.to_le_bytes())
+        .expect("the sentinel is in the frame");
+    let mut nan = telemetry.clone();
+    nan[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    let r = raw.exchange(&nan).await;
+    assert!(invalid_field(&r).contains("latency_p99"), "{r:?}");
+
+    let many: Vec<(String, ParamValue)> = (0..3000)
+        .map(|i| (format!("p{i}"), ParamValue::Int(i)))
+        .collect();
+    let refs: Vec<(&str, ParamValue)> = many.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let big = proposal("raw-many", &refs);
+    let config = bincode::config::standard();
+    let mut body = bincode::serde::encode_to_vec(envelope(), config).expect("envelope");
+    body.extend(bincode::serde::encode_to_vec(&big, config).expect("proposal"));
+    let r = raw.exchange(&raw_frame(0x02, &body)).await;
+    assert!(invalid_field(&r).starts_with("changes"), "{r:?}");
+
+    // The same connection still serves a good request.
+    match raw.exchange(&good_frame).await {
+        Reply::Approval(a) => assert_eq!(a.proposal_id, "raw-ok"),
+        other => panic!("{other:?}"),
+    }
+    stop.store(true, Ordering::Relaxed);
+    let served = within("the good proposer", WAIT, good).await.expect("task");
+    assert!(served > 0, "the good proposer was served");
+
+    // Nothing from the bad frames was decided: the stream holds exactly
+    // the good proposals and the one good raw frame.
+    let proposer = cluster.client("proposer");
+    let r = proposer.status("raw-many").await;
+    assert!(
+        matches!(
+            r.as_ref().map_err(|e| e.code()),
+            Err(Some(ErrorCode::InvalidMessage { .. }))
+        ),
+        "{r:?}"
+    );
+    let sub = within(
+        "subscribe",
+        WAIT,
+        agent.subscribe_at(
+            &cluster.endpoints[leader],
+            vec![SubscribeTarget {
+                target_system: SVC.into(),
+                from_seq: None,
+            }],
+        ),
+    )
+    .await
+    .expect("subscribed");
+    assert_eq!(sub.streams()[0].next_seq, served as u64 + 1);
+}
