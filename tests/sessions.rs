@@ -250,6 +250,51 @@ async fn decisions_are_deduplicated_streamed_once_and_survive_a_leader_kill() {
     assert_eq!(ids.len(), 15, "one decision per proposal id");
     let quiet = tokio::time::timeout(Duration::from_millis(500), resumed.recv()).await;
     assert!(quiet.is_err(), "no further event: {quiet:?}");
+
+    // The decided table, as operators list and show it.
+    let operator = cluster.client("operator");
+    let listed = operator
+        .operate(OperatorRequest::ListProposals {
+            target_system: Some(SVC.into()),
+            limit: 100,
+            stale: false,
+        })
+        .await;
+    match listed {
+        Ok(OperatorReply::Proposals { proposals }) => assert_eq!(proposals.len(), 15),
+        other => panic!("{other:?}"),
+    }
+    let shown = operator
+        .operate(OperatorRequest::ShowProposal {
+            proposal_id: "a-4".into(),
+            stale: false,
+        })
+        .await;
+    match shown {
+        Ok(OperatorReply::Proposal { approval, .. }) => assert_eq!(approval, first[4]),
+        other => panic!("{other:?}"),
+    }
+
+    // The CLI: a rejected proposal exits 3 and prints the approval as JSON.
+    let cli = |id: &'static str| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_arqonbus"));
+        c.args(["propose", "--target", SVC, "--set", "max_tokens=999999"])
+            .args(["--id", id, "--output", "json"])
+            .env("ARQONBUS_ENDPOINTS", cluster.endpoints.join(","))
+            .env("ARQONBUS_CERTS", cluster.certs())
+            .env("ARQONBUS_USER", "proposer");
+        c
+    };
+    let out = within("arqonbus propose", WAIT, cli("cli-1").output())
+        .await
+        .expect("run the cli");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(json["decision"], "rejected");
+    assert_eq!(
+        json["rejected_changes"][0]["constraint_violated"],
+        "max_max_tokens"
+    );
 }
 
 trait CloneWith {

@@ -9,6 +9,7 @@ mod connect;
 mod dev;
 mod node;
 mod output;
+mod proposals;
 mod propose;
 mod target;
 mod telemetry;
@@ -62,6 +63,9 @@ pub enum Command {
     Params(target::Params),
     /// Propose parameter changes; prints the decision (exit 3 when rejected).
     Propose(propose::ProposeArgs),
+    /// List or show decided proposals.
+    #[command(subcommand)]
+    Proposals(proposals::Proposals),
     /// Send telemetry samples.
     #[command(subcommand)]
     Telemetry(telemetry::Telemetry),
@@ -86,6 +90,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Constraints(c) => target::constraints(g, c).await,
         Command::Params(p) => target::params(g, p).await,
         Command::Propose(p) => propose::run(g, p).await,
+        Command::Proposals(p) => proposals::run(g, p).await,
         Command::Telemetry(t) => telemetry::run(g, t).await,
         Command::Watch(w) => watch::run(g, w).await,
         Command::Audit(a) => audit::run(g, a).await,

@@ -73,6 +73,8 @@ fn action(op: &OperatorRequest) -> &'static str {
         OperatorRequest::ClusterInit { .. } => "cluster_init",
         OperatorRequest::AddNode { .. } => "add_node",
         OperatorRequest::RemoveNode { .. } => "remove_node",
+        OperatorRequest::ListProposals { .. } => "list_proposals",
+        OperatorRequest::ShowProposal { .. } => "show_proposal",
     }
 }
 
@@ -176,6 +178,18 @@ async fn operate(
         OperatorRequest::ClusterInit { members } => membership::init(node, members).await,
         OperatorRequest::AddNode { member } => membership::add(node, member).await,
         OperatorRequest::RemoveNode { node_id } => membership::remove(node, node_id).await,
+        OperatorRequest::ListProposals {
+            target_system,
+            limit,
+            stale,
+        } => {
+            read_barrier(node, stale).await?;
+            Ok(super::propose::list(node, target_system.as_deref(), limit))
+        }
+        OperatorRequest::ShowProposal { proposal_id, stale } => {
+            read_barrier(node, stale).await?;
+            Ok(super::propose::show(node, &proposal_id))
+        }
     }
 }
 

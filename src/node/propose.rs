@@ -10,8 +10,9 @@ use super::operate::{internal, read_barrier, record_security_event, submit, trun
 use super::Node;
 use crate::certs::Identity;
 use crate::proto::error::ErrorCode;
-use crate::proto::limits::MAX_TEXT_LEN;
+use crate::proto::limits::{MAX_LISTED_PROPOSALS, MAX_TEXT_LEN};
 use crate::proto::message::{Proposal, StatusQuery};
+use crate::proto::operator::{OperatorReply, ProposalSummary};
 use crate::proto::reply::{
     Approval, ApprovedChange, Decision as WireDecision, EnforcementMode, Progress, ProposalStatus,
     RejectedChange, RolloutSchedule, Status,
@@ -189,4 +190,44 @@ pub(super) fn unknown_proposal(id: &str) -> Reject {
             MAX_TEXT_LEN,
         ),
     )
+}
+
+/// `list_proposals`: the newest decisions of this node's replica.
+pub(super) fn list(node: &Node, target: Option<&str>, limit: u32) -> OperatorReply {
+    let limit = (limit as usize).min(MAX_LISTED_PROPOSALS);
+    let proposals = node.sm.read(|a| {
+        a.state
+            .decided
+            .newest(target, limit)
+            .into_iter()
+            .map(|d| {
+                let approval = approval(&d.decision);
+                ProposalSummary {
+                    proposal_id: approval.proposal_id,
+                    target_system: approval.target_system,
+                    timestamp: approval.timestamp,
+                    decision: approval.decision,
+                    approved: approval.approved_changes.len() as u32,
+                    rejected: approval.rejected_changes.len() as u32,
+                }
+            })
+            .collect()
+    });
+    OperatorReply::Proposals { proposals }
+}
+
+/// `show_proposal`: one decision and its status, or `refused` when unknown.
+pub(super) fn show(node: &Node, id: &str) -> OperatorReply {
+    node.sm
+        .read(|a| a.state.decided.get(id).map(|d| d.decision.clone()))
+        .map_or_else(
+            || OperatorReply::Refused {
+                reason: unknown_proposal(id).1,
+                violations: Vec::new(),
+            },
+            |d| OperatorReply::Proposal {
+                approval: approval(&d),
+                status: status(&d),
+            },
+        )
 }
