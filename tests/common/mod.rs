@@ -129,7 +129,9 @@ impl Cluster {
     pub fn client(&self, user: &str) -> Client {
         let creds = TlsCredentials::from_dir(&self.certs(), user).expect("client certificate");
         let mut options = ClientOptions::new(self.endpoints.clone(), creds);
-        options.request_timeout = Duration::from_secs(10);
+        // A request to a SIGKILLed node gets no answer and no close: this
+        // bounds how long it waits before retrying elsewhere.
+        options.request_timeout = Duration::from_secs(3);
         options.retry_budget = Duration::from_secs(20);
         Client::new(options).expect("client")
     }
