@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod sessions;
+
 use arqonbus::certs::{self, InitOptions};
 use arqonbus::client::{Client, ClientOptions};
 use arqonbus::proto::operator::{Member, NodeRole, OperatorReply, OperatorRequest};
