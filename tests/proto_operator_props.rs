@@ -157,7 +157,38 @@ fn operator_request() -> impl Strategy<Value = OperatorRequest> {
         }),
         member().prop_map(|member| OperatorRequest::AddNode { member }),
         (1..u64::MAX).prop_map(|node_id| OperatorRequest::RemoveNode { node_id }),
+        (prop::option::of(name()), 1..=u32::MAX, any::<bool>()).prop_map(
+            |(target_system, limit, stale)| OperatorRequest::ListProposals {
+                target_system,
+                limit,
+                stale,
+            }
+        ),
+        (name(), any::<bool>())
+            .prop_map(|(proposal_id, stale)| OperatorRequest::ShowProposal { proposal_id, stale }),
     ]
+}
+
+/// A summary whose decision agrees with its counts.
+fn summary() -> impl Strategy<Value = ProposalSummary> {
+    use arqonbus::proto::reply::Decision;
+    (name(), name(), 0..=MAX_TIMESTAMP_MS, 0u32..=256, 0u32..=256)
+        .prop_filter("some change", |(.., a, r)| a + r > 0)
+        .prop_map(|(proposal_id, target_system, ms, approved, rejected)| {
+            let decision = match (approved > 0, rejected > 0) {
+                (true, false) => Decision::Approved,
+                (true, true) => Decision::PartiallyApproved,
+                _ => Decision::Rejected,
+            };
+            ProposalSummary {
+                proposal_id,
+                target_system,
+                timestamp: UnixMillis(ms),
+                decision,
+                approved,
+                rejected,
+            }
+        })
 }
 
 fn operator_reply() -> impl Strategy<Value = OperatorReply> {
@@ -235,6 +266,8 @@ fn operator_reply() -> impl Strategy<Value = OperatorReply> {
         }),
         status.prop_map(OperatorReply::NodeStatus),
         text().prop_map(|message| OperatorReply::Done { message }),
+        prop::collection::vec(summary(), 0..4)
+            .prop_map(|proposals| OperatorReply::Proposals { proposals }),
     ]
 }
 

@@ -96,6 +96,7 @@ fn the_spec_quotes_the_code() {
         ("MAX_MEMBERS", MAX_MEMBERS),
         ("MAX_ENUM_VALUES", MAX_ENUM_VALUES),
         ("MAX_AUDIT_DETAILS_LEN", MAX_AUDIT_DETAILS_LEN),
+        ("MAX_LISTED_PROPOSALS", MAX_LISTED_PROPOSALS),
     ] {
         let row = format!("| {name} | {value} |");
         assert!(spec.contains(&row), "PROTOCOL.md lacks the row {row:?}");
@@ -152,10 +153,14 @@ fn the_spec_quotes_the_code() {
     // Every variant has a vector: indices 0..n without gaps.
     assert_eq!(
         actions,
-        (0..9).collect(),
+        (0..11).collect(),
         "an OperatorRequest lacks a vector"
     );
-    assert_eq!(results, (0..8).collect(), "an OperatorReply lacks a vector");
+    assert_eq!(
+        results,
+        (0..10).collect(),
+        "an OperatorReply lacks a vector"
+    );
     for (name, msg) in vectors::catalogue() {
         if let Message::Reply(Reply::Error(e)) = &msg {
             let bin = std::fs::read(dir().join(format!("{name}.bin"))).unwrap();

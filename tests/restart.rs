@@ -64,8 +64,24 @@ impl RaftNetworkFactory<TypeConfig> for NoPeers {
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// Opens the database once openraft's tasks have let go of it: after
+/// `shutdown` returns, its state machine worker may still be dropping its
+/// handle, and sled refuses a second open while one is held.
+async fn reopen(path: &Path) -> sled::Db {
+    let start = std::time::Instant::now();
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e) if start.elapsed() > Duration::from_secs(5) => {
+                panic!("the database was still held 5 s after shutdown: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
 async fn start(dir: &Path) -> (Raft<TypeConfig>, StateMachineStore, sled::Db) {
-    let db = sled::open(dir.join("db")).expect("sled opens");
+    let db = reopen(&dir.join("db")).await;
     let log = LogStore::open(&db).expect("log store");
     let sm = StateMachineStore::open(&db, dir, Retention::default()).expect("state machine");
     let config = Config {
@@ -157,7 +173,7 @@ async fn state_and_audit_survive_a_restart_from_snapshot_plus_log() {
 
     {
         // The state machine alone, before Raft replays anything: the snapshot.
-        let db = sled::open(dir.path().join("db")).expect("sled reopens");
+        let db = reopen(&dir.path().join("db")).await;
         let sm = StateMachineStore::open(&db, dir.path(), Retention::default()).expect("opens");
         let restored = sm.read(|a| a.last_applied);
         assert!(

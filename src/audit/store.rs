@@ -147,16 +147,21 @@ impl AuditStore {
         Ok(out)
     }
 
+    /// The first index in sled when a chunk is due to move, else `None`.
+    pub fn archive_due(&self, head: u64) -> Result<Option<u64>, AuditStoreError> {
+        let Some(first) = self.first_index()? else {
+            return Ok(None);
+        };
+        let held = head.saturating_sub(first) + 1;
+        Ok((held > self.retention.keep + self.retention.chunk).then_some(first))
+    }
+
     /// Moves the oldest chunk to the archive when sled holds more than
     /// `keep + chunk` entries up to `head`. Returns how many moved.
     pub fn archive_if_due(&self, head: u64) -> Result<u64, AuditStoreError> {
-        let Some(first) = self.first_index()? else {
+        let Some(first) = self.archive_due(head)? else {
             return Ok(0);
         };
-        let held = head.saturating_sub(first) + 1;
-        if held <= self.retention.keep + self.retention.chunk {
-            return Ok(0);
-        }
         let upto = first + self.retention.chunk - 1;
         let moving = self.range(first, self.retention.chunk as usize)?;
         self.append_to_archive(&moving)?;

@@ -9,7 +9,11 @@ mod connect;
 mod dev;
 mod node;
 mod output;
+mod proposals;
+mod propose;
 mod target;
+mod telemetry;
+mod watch;
 
 use clap::{Parser, Subcommand};
 pub use connect::GlobalArgs;
@@ -57,6 +61,16 @@ pub enum Command {
     /// Override or read a target system's parameters.
     #[command(subcommand)]
     Params(target::Params),
+    /// Propose parameter changes; prints the decision (exit 3 when rejected).
+    Propose(propose::ProposeArgs),
+    /// List or show decided proposals.
+    #[command(subcommand)]
+    Proposals(proposals::Proposals),
+    /// Send telemetry samples.
+    #[command(subcommand)]
+    Telemetry(telemetry::Telemetry),
+    /// Print a target system's events (decisions) as JSON lines.
+    Watch(watch::WatchArgs),
     /// Read and verify the audit log.
     #[command(subcommand)]
     Audit(audit::Audit),
@@ -75,6 +89,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Cluster(c) => cluster::run(g, c).await,
         Command::Constraints(c) => target::constraints(g, c).await,
         Command::Params(p) => target::params(g, p).await,
+        Command::Propose(p) => propose::run(g, p).await,
+        Command::Proposals(p) => proposals::run(g, p).await,
+        Command::Telemetry(t) => telemetry::run(g, t).await,
+        Command::Watch(w) => watch::run(g, w).await,
         Command::Audit(a) => audit::run(g, a).await,
         Command::Bench(b) => bench::run(b).await,
     }

@@ -52,7 +52,7 @@ pub struct SetParams {
     pub set: Vec<(String, ParamValue)>,
 }
 
-fn parse_assignment(text: &str) -> Result<(String, ParamValue), String> {
+pub(super) fn parse_assignment(text: &str) -> Result<(String, ParamValue), String> {
     let (k, v) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}` is not name=value"))?;

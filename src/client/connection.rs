@@ -125,13 +125,13 @@ impl Connections {
         Ok(conn)
     }
 
-    /// One request and its reply, on a fresh stream of `endpoint`'s connection.
-    pub(super) async fn exchange(
+    /// Opens a fresh stream on `endpoint`'s connection and sends `request`
+    /// in a new envelope.
+    pub(super) async fn open(
         &self,
         endpoint: &str,
         request: &Request,
-    ) -> Result<Reply, ClientError> {
-        let timeout = timeout_for(request, self.request_timeout);
+    ) -> Result<(quinn::SendStream, quinn::RecvStream), ClientError> {
         let conn = self.connection(endpoint).await?;
         let envelope = Envelope {
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
@@ -148,10 +148,21 @@ impl Connections {
             endpoint: endpoint.to_string(),
             reason,
         };
-        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| lost(e.to_string()))?;
+        let (mut send, recv) = conn.open_bi().await.map_err(|e| lost(e.to_string()))?;
         send.write_all(&frame)
             .await
             .map_err(|e| lost(e.to_string()))?;
+        Ok((send, recv))
+    }
+
+    /// One request and its reply, on a fresh stream of `endpoint`'s connection.
+    pub(super) async fn exchange(
+        &self,
+        endpoint: &str,
+        request: &Request,
+    ) -> Result<Reply, ClientError> {
+        let timeout = timeout_for(request, self.request_timeout);
+        let (mut send, mut recv) = self.open(endpoint, request).await?;
         let _ = send.finish();
         let answer = tokio::time::timeout(timeout, read_frame(&mut recv)).await;
         let protocol = |reason: String| ClientError::Protocol {

@@ -10,9 +10,13 @@
 //! retried automatically — the caller decides.
 
 pub mod breaker;
+mod calls;
 mod connection;
 pub mod last_known_good;
+mod subscription;
 pub mod telemetry_buffer;
+
+pub use subscription::Subscription;
 
 use crate::proto::error::{ErrorCode, ErrorReply};
 use crate::proto::operator::{OperatorReply, OperatorRequest};

@@ -5,7 +5,10 @@ pub mod batcher;
 pub mod config;
 mod membership;
 mod operate;
+pub mod propose;
 mod serve;
+mod subscribe;
+pub mod telemetry;
 
 use crate::audit::store::Retention;
 use crate::raft::network::PeerNetwork;
@@ -42,6 +45,8 @@ pub struct Node {
     pub sm: StateMachineStore,
     pub endpoint: quinn::Endpoint,
     batcher: Batcher,
+    /// Telemetry windows (filled while this node leads).
+    pub telemetry: Arc<telemetry::TelemetryWindows>,
     /// Each request holds a read guard; shutdown takes the write guard.
     inflight: Arc<RwLock<()>>,
     db: sled::Db,
@@ -87,6 +92,7 @@ impl Node {
         let node = Node {
             id: config.id,
             batcher: Batcher::start(raft.clone(), config.id),
+            telemetry: Arc::default(),
             config: Arc::new(config),
             raft,
             sm,

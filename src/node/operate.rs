@@ -34,22 +34,20 @@ pub(super) fn deadline(node: &Node, request: &Request) -> Duration {
 }
 
 pub(super) async fn handle(node: &Node, identity: &Identity, request: Request) -> Reply {
-    match request {
-        Request::Operate(op) => operate(node, identity, op)
-            .await
-            .map(Reply::Operated)
-            .unwrap_or_else(error_reply),
-        other => error_reply((
+    let reply = match request {
+        Request::Operate(op) => operate(node, identity, op).await.map(Reply::Operated),
+        Request::Proposal(p) => super::propose::proposal(node, identity, p).await,
+        Request::StatusQuery(q) => super::propose::status_query(node, identity, q).await,
+        Request::TelemetryBatch(b) => super::telemetry::intake(node, identity, b).await,
+        Request::Subscribe(_) => Err((
             ErrorCode::InvalidMessage {
                 field: "type".into(),
-                reason: format!(
-                    "message type 0x{:02x} is not served by this node",
-                    other.msg_type()
-                ),
+                reason: "subscribe opens a push stream of its own".into(),
             },
-            "proposals, telemetry and subscriptions are served from the sessions release on".into(),
+            "subscribe is served on its own stream".into(),
         )),
-    }
+    };
+    reply.unwrap_or_else(error_reply)
 }
 
 fn permission(op: &OperatorRequest) -> Permission {
@@ -75,6 +73,8 @@ fn action(op: &OperatorRequest) -> &'static str {
         OperatorRequest::ClusterInit { .. } => "cluster_init",
         OperatorRequest::AddNode { .. } => "add_node",
         OperatorRequest::RemoveNode { .. } => "remove_node",
+        OperatorRequest::ListProposals { .. } => "list_proposals",
+        OperatorRequest::ShowProposal { .. } => "show_proposal",
     }
 }
 
@@ -178,10 +178,22 @@ async fn operate(
         OperatorRequest::ClusterInit { members } => membership::init(node, members).await,
         OperatorRequest::AddNode { member } => membership::add(node, member).await,
         OperatorRequest::RemoveNode { node_id } => membership::remove(node, node_id).await,
+        OperatorRequest::ListProposals {
+            target_system,
+            limit,
+            stale,
+        } => {
+            read_barrier(node, stale).await?;
+            Ok(super::propose::list(node, target_system.as_deref(), limit))
+        }
+        OperatorRequest::ShowProposal { proposal_id, stale } => {
+            read_barrier(node, stale).await?;
+            Ok(super::propose::show(node, &proposal_id))
+        }
     }
 }
 
-fn internal() -> ErrorCode {
+pub(super) fn internal() -> ErrorCode {
     ErrorCode::InvalidMessage {
         field: "server".into(),
         reason: "internal error".into(),
@@ -206,7 +218,7 @@ fn refused(e: CommandError) -> OperatorReply {
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary.
-fn truncate(mut text: String, max: usize) -> String {
+pub(super) fn truncate(mut text: String, max: usize) -> String {
     if text.len() > max {
         let mut end = max;
         while !text.is_char_boundary(end) {
@@ -225,7 +237,7 @@ pub(super) fn now_ms() -> u64 {
 }
 
 /// Records a security event in the audit log, without delaying the reply.
-fn record_security_event(node: &Node, identity: &Identity, what: String) {
+pub(super) fn record_security_event(node: &Node, identity: &Identity, what: String) {
     let command = Command {
         actor: Actor {
             identity: crate::certs::node_name(node.id),
@@ -246,8 +258,12 @@ fn record_security_event(node: &Node, identity: &Identity, what: String) {
     });
 }
 
-/// Proposes a command on the leader and turns `apply`'s answer into a reply.
-async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply, Reject> {
+/// Proposes a command on the leader and waits for what `apply` answered.
+pub(super) async fn submit(
+    node: &Node,
+    identity: &Identity,
+    op: Op,
+) -> Result<crate::state::CommandResult, Reject> {
     leader_check(node).await?;
     let command = Command {
         actor: Actor {
@@ -257,10 +273,15 @@ async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply
         at_ms: now_ms(),
         op,
     };
-    let result = node.batcher.submit(command).await.map_err(|e| match e {
+    node.batcher.submit(command).await.map_err(|e| match e {
         WriteError::NotLeader { leader, addr } => not_leader(node, leader, addr),
         other => (ErrorCode::NoLeader, other.to_string()),
-    })?;
+    })
+}
+
+/// Proposes an operator command and turns `apply`'s answer into a reply.
+async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply, Reject> {
+    let result = submit(node, identity, op).await?;
     match result {
         Ok(Outcome::ConstraintsSet {
             target,
@@ -338,7 +359,7 @@ pub(super) async fn leader_check(node: &Node) -> Result<(), Reject> {
 }
 
 /// A linearizable read needs the leader to confirm it still leads.
-async fn read_barrier(node: &Node, stale: bool) -> Result<(), Reject> {
+pub(super) async fn read_barrier(node: &Node, stale: bool) -> Result<(), Reject> {
     if stale {
         return Ok(());
     }

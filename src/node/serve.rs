@@ -84,9 +84,6 @@ async fn serve_client(node: Node, conn: quinn::Connection, identity: Identity) {
         let node = node.clone();
         let identity = identity.clone();
         tokio::spawn(async move {
-            let Ok(_guard) = node.inflight.clone().try_read_owned() else {
-                return; // shutting down
-            };
             client_stream(&node, &identity, send, recv).await;
         });
     }
@@ -99,13 +96,17 @@ fn error_reply(code: ErrorCode, message: impl Into<String>) -> Reply {
     })
 }
 
-/// One request and its reply on one bidirectional stream.
+/// One request and its reply on one bidirectional stream, or a push
+/// stream when the request is `subscribe`. A request holds the in-flight
+/// guard (shutdown waits for it); a push stream does not, it ends when the
+/// endpoint closes.
 async fn client_stream(
     node: &Node,
     identity: &Identity,
     mut send: quinn::SendStream,
     mut recv: quinn::RecvStream,
 ) {
+    let mut _guard = None;
     let reply = match read_frame(&mut recv).await {
         Ok(None) => return,
         Err(ReadError::Io(e)) => {
@@ -131,7 +132,15 @@ async fn client_stream(
                 },
                 "clients send requests",
             ),
+            Ok(Message::Request(_, proto::Request::Subscribe(sub))) => {
+                super::subscribe::serve(node, identity, sub, send).await;
+                return;
+            }
             Ok(Message::Request(_envelope, request)) => {
+                let Ok(guard) = node.inflight.clone().try_read_owned() else {
+                    return; // shutting down
+                };
+                _guard = Some(guard);
                 let deadline = super::operate::deadline(node, &request);
                 match tokio::time::timeout(
                     deadline,

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use super::error::CodecError;
 use super::json::{params_from_json, params_to_json, parse_time, time, JsonParam};
+use super::json_proposals::JsonProposalSummary;
+use super::json_reply::{JsonApproval, JsonStatus};
 use super::operator::{Member, NodeStatus, OperatorReply, OperatorRequest};
 use super::UnixMillis;
 use crate::audit::{AuditEntry, Hash};
@@ -80,6 +82,18 @@ pub enum JsonOperatorRequest {
     RemoveNode {
         node_id: u64,
     },
+    ListProposals {
+        #[serde(default)]
+        target_system: Option<String>,
+        limit: u32,
+        #[serde(default)]
+        stale: bool,
+    },
+    ShowProposal {
+        proposal_id: String,
+        #[serde(default)]
+        stale: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +145,13 @@ pub enum JsonOperatorReply {
     NodeStatus(NodeStatus),
     Done {
         message: String,
+    },
+    Proposals {
+        proposals: Vec<JsonProposalSummary>,
+    },
+    Proposal {
+        approval: JsonApproval,
+        status: JsonStatus,
     },
 }
 
@@ -256,6 +277,16 @@ impl JsonOperatorRequest {
             W::ClusterInit { members } => J::ClusterInit { members },
             W::AddNode { member } => J::AddNode { member },
             W::RemoveNode { node_id } => J::RemoveNode { node_id },
+            W::ListProposals {
+                target_system,
+                limit,
+                stale,
+            } => J::ListProposals {
+                target_system,
+                limit,
+                stale,
+            },
+            W::ShowProposal { proposal_id, stale } => J::ShowProposal { proposal_id, stale },
         }
     }
 
@@ -306,6 +337,16 @@ impl JsonOperatorRequest {
             J::ClusterInit { members } => W::ClusterInit { members },
             J::AddNode { member } => W::AddNode { member },
             J::RemoveNode { node_id } => W::RemoveNode { node_id },
+            J::ListProposals {
+                target_system,
+                limit,
+                stale,
+            } => W::ListProposals {
+                target_system,
+                limit,
+                stale,
+            },
+            J::ShowProposal { proposal_id, stale } => W::ShowProposal { proposal_id, stale },
         }
     }
 }
@@ -362,6 +403,16 @@ impl JsonOperatorReply {
             },
             W::NodeStatus(s) => J::NodeStatus(s),
             W::Done { message } => J::Done { message },
+            W::Proposals { proposals } => J::Proposals {
+                proposals: proposals
+                    .iter()
+                    .map(JsonProposalSummary::from_wire)
+                    .collect::<Result<_, _>>()?,
+            },
+            W::Proposal { approval, status } => J::Proposal {
+                approval: JsonApproval::from_wire(&approval)?,
+                status: JsonStatus::from_wire(&status)?,
+            },
         })
     }
 
@@ -416,6 +467,16 @@ impl JsonOperatorReply {
             },
             J::NodeStatus(s) => W::NodeStatus(s),
             J::Done { message } => W::Done { message },
+            J::Proposals { proposals } => W::Proposals {
+                proposals: proposals
+                    .iter()
+                    .map(JsonProposalSummary::to_wire)
+                    .collect::<Result<_, _>>()?,
+            },
+            J::Proposal { approval, status } => W::Proposal {
+                approval: approval.to_wire()?,
+                status: status.to_wire()?,
+            },
         })
     }
 }

@@ -49,6 +49,9 @@ pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
 /// Audit entries in one `audit_entries` reply.
 pub const MAX_AUDIT_ENTRIES: usize = 1000;
 
+/// Proposals in one `proposals` listing.
+pub const MAX_LISTED_PROPOSALS: usize = 1000;
+
 /// Members in one membership request, and voters (or learners) in one
 /// node status.
 pub const MAX_MEMBERS: usize = 64;

@@ -10,6 +10,7 @@ pub mod frame;
 pub mod io;
 pub mod json;
 pub mod json_operator;
+pub mod json_proposals;
 pub mod json_reply;
 pub mod limits;
 pub mod message;

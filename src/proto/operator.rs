@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::envelope::UnixMillis;
 use super::message::Parameters;
+use super::reply::{Approval, Decision, Status};
 use crate::audit::AuditEntry;
 use crate::state::constraints::{ConstraintSet, Violation};
 
@@ -54,6 +56,29 @@ pub enum OperatorRequest {
     AddNode { member: Member },
     /// 8: remove a node from the membership (admin).
     RemoveNode { node_id: u64 },
+    /// 9: the newest decided proposals, of one target system or all, at
+    /// most `limit` (capped by the server at
+    /// [`MAX_LISTED_PROPOSALS`](super::limits::MAX_LISTED_PROPOSALS)).
+    ListProposals {
+        target_system: Option<String>,
+        limit: u32,
+        stale: bool,
+    },
+    /// 10: one decided proposal: its decision and its status.
+    ShowProposal { proposal_id: String, stale: bool },
+}
+
+/// One line of a proposal listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalSummary {
+    pub proposal_id: String,
+    pub target_system: String,
+    /// When it was decided.
+    pub timestamp: UnixMillis,
+    pub decision: Decision,
+    /// Changes approved and rejected.
+    pub approved: u32,
+    pub rejected: u32,
 }
 
 /// A node's role in the cluster, as it sees itself.
@@ -122,4 +147,8 @@ pub enum OperatorReply {
     NodeStatus(NodeStatus),
     /// 7: a membership action finished.
     Done { message: String },
+    /// 8: decided proposals, newest first.
+    Proposals { proposals: Vec<ProposalSummary> },
+    /// 9: one proposal's decision and status.
+    Proposal { approval: Approval, status: Status },
 }

@@ -192,7 +192,7 @@ fn head(p: &str, id: &str, target: &str, source: &str, ts: UnixMillis) -> R {
     time(&format!("{p}timestamp"), ts)
 }
 
-fn approval(p: &str, a: &Approval) -> R {
+pub(super) fn approval(p: &str, a: &Approval) -> R {
     head(p, &a.proposal_id, &a.target_system, &a.source, a.timestamp)?;
     count(
         &format!("{p}approved_changes"),
@@ -244,7 +244,7 @@ fn approval(p: &str, a: &Approval) -> R {
     Ok(())
 }
 
-fn status(p: &str, s: &Status) -> R {
+pub(super) fn status(p: &str, s: &Status) -> R {
     head(p, &s.proposal_id, &s.target_system, &s.source, s.timestamp)?;
     if s.progress.rollout_percentage > 100 {
         return Err(CodecError::invalid(

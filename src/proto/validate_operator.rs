@@ -9,8 +9,10 @@ use std::collections::BTreeSet;
 use super::error::CodecError;
 use super::limits::*;
 use super::message::Parameters;
-use super::operator::{Member, NodeStatus, OperatorReply, OperatorRequest};
-use super::validate::{count, finite, label, name, text, text_up_to, time, value};
+use super::operator::{Member, NodeStatus, OperatorReply, OperatorRequest, ProposalSummary};
+use super::validate::{
+    approval, count, finite, label, name, status, text, text_up_to, time, value,
+};
 use super::UnixMillis;
 use crate::audit::AuditEntry;
 use crate::state::constraints::{ConstraintSet, ParamConstraint, Violation};
@@ -60,6 +62,20 @@ pub(super) fn request(r: &OperatorRequest) -> R {
         }
         OperatorRequest::AddNode { member: m } => member("member", m),
         OperatorRequest::RemoveNode { node_id } => id("node_id", *node_id),
+        OperatorRequest::ListProposals {
+            target_system,
+            limit,
+            ..
+        } => {
+            if let Some(t) = target_system {
+                name("target_system", t)?;
+            }
+            if *limit == 0 {
+                return Err(CodecError::invalid("limit", "zero"));
+            }
+            Ok(())
+        }
+        OperatorRequest::ShowProposal { proposal_id, .. } => name("proposal_id", proposal_id),
     }
 }
 
@@ -136,7 +152,56 @@ pub(super) fn reply(r: &OperatorReply) -> R {
         }
         OperatorReply::NodeStatus(s) => node_status(s),
         OperatorReply::Done { message } => text("message", message),
+        OperatorReply::Proposals { proposals } => {
+            count("proposals", proposals.len(), MAX_LISTED_PROPOSALS)?;
+            for (i, p) in proposals.iter().enumerate() {
+                summary(&format!("proposals[{i}]"), p)?;
+            }
+            Ok(())
+        }
+        OperatorReply::Proposal {
+            approval: a,
+            status: s,
+        } => {
+            approval("approval.", a)?;
+            status("status.", s)?;
+            if (&a.proposal_id, &a.target_system) != (&s.proposal_id, &s.target_system) {
+                return Err(CodecError::invalid(
+                    "status.proposal_id",
+                    "differs from the approval's",
+                ));
+            }
+            Ok(())
+        }
     }
+}
+
+fn summary(f: &str, p: &ProposalSummary) -> R {
+    name(&format!("{f}.proposal_id"), &p.proposal_id)?;
+    name(&format!("{f}.target_system"), &p.target_system)?;
+    time(&format!("{f}.timestamp"), p.timestamp)?;
+    let (ok, bad) = (p.approved > 0, p.rejected > 0);
+    let max = MAX_PARAMETERS as u32;
+    if p.approved > max || p.rejected > max {
+        return Err(CodecError::invalid(
+            format!("{f}.approved"),
+            format!("more than {max} changes"),
+        ));
+    }
+    use super::reply::Decision as D;
+    let consistent = match p.decision {
+        D::Approved => ok && !bad,
+        D::PartiallyApproved => ok && bad,
+        D::Rejected => !ok && bad,
+        D::PendingApproval => true,
+    };
+    if !consistent {
+        return Err(CodecError::invalid(
+            format!("{f}.decision"),
+            "inconsistent with the counts of approved and rejected changes",
+        ));
+    }
+    Ok(())
 }
 
 fn constraints(p: &str, c: &ConstraintSet) -> R {

@@ -99,7 +99,28 @@ fn proposal() -> Proposal {
     }
 }
 
-fn approval() -> Approval {
+pub(super) fn status() -> Status {
+    Status {
+        proposal_id: PROPOSAL_ID.into(),
+        target_system: TARGET.into(),
+        source: "arqonbus-coordinator".into(),
+        timestamp: at(300),
+        status: ProposalStatus::Active,
+        progress: Progress {
+            rollout_percentage: 45,
+            monitoring_duration: 300,
+            constraint_violations: 0,
+        },
+        observed_impact: map(&[
+            ("latency_p99", 12.0),
+            ("throughput_rps", 165.0),
+            ("error_rate", 0.00005),
+            ("cost_per_request", -0.00015),
+        ]),
+    }
+}
+
+pub(super) fn approval() -> Approval {
     Approval {
         proposal_id: PROPOSAL_ID.into(),
         target_system: TARGET.into(),
@@ -237,27 +258,7 @@ fn base() -> Vec<(&'static str, Message)> {
             })),
         ),
         ("approval", reply(Reply::Approval(approval()))),
-        (
-            "status",
-            reply(Reply::Status(Status {
-                proposal_id: PROPOSAL_ID.into(),
-                target_system: TARGET.into(),
-                source: "arqonbus-coordinator".into(),
-                timestamp: at(300),
-                status: ProposalStatus::Active,
-                progress: Progress {
-                    rollout_percentage: 45,
-                    monitoring_duration: 300,
-                    constraint_violations: 0,
-                },
-                observed_impact: map(&[
-                    ("latency_p99", 12.0),
-                    ("throughput_rps", 165.0),
-                    ("error_rate", 0.00005),
-                    ("cost_per_request", -0.00015),
-                ]),
-            })),
-        ),
+        ("status", reply(Reply::Status(status()))),
         ("rollback", reply(Reply::Rollback(rollback()))),
         (
             "subscribed",

@@ -4,9 +4,11 @@
 
 use super::codec::Message;
 use super::message::{Parameters, Request};
-use super::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
-use super::reply::Reply;
-use super::vectors::{env, map, T0, TARGET};
+use super::operator::{
+    Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest, ProposalSummary,
+};
+use super::reply::{Decision, Reply};
+use super::vectors::{approval, at, env, map, status, T0, TARGET};
 use crate::audit::{AuditEntry, AuditHead, AuditRecord};
 use crate::state::constraints::{ConstraintSet, ParamConstraint, Violation};
 use crate::state::value::ParamValue;
@@ -165,6 +167,29 @@ pub(super) fn catalogue() -> Vec<(&'static str, Message)> {
             op(18, 608, OperatorRequest::RemoveNode { node_id: 3 }),
         ),
         (
+            "operate_list_proposals",
+            op(
+                19,
+                609,
+                OperatorRequest::ListProposals {
+                    target_system: Some(TARGET.into()),
+                    limit: 20,
+                    stale: false,
+                },
+            ),
+        ),
+        (
+            "operate_show_proposal",
+            op(
+                20,
+                610,
+                OperatorRequest::ShowProposal {
+                    proposal_id: "prop-20240115-103005-001".into(),
+                    stale: true,
+                },
+            ),
+        ),
+        (
             "operated_constraints",
             done(OperatorReply::Constraints {
                 target_system: TARGET.into(),
@@ -232,6 +257,36 @@ pub(super) fn catalogue() -> Vec<(&'static str, Message)> {
             "operated_done",
             done(OperatorReply::Done {
                 message: "node 4 added as a learner and promoted to voter".into(),
+            }),
+        ),
+        (
+            "operated_proposals",
+            done(OperatorReply::Proposals {
+                proposals: vec![
+                    ProposalSummary {
+                        proposal_id: "prop-20240115-103005-001".into(),
+                        target_system: TARGET.into(),
+                        timestamp: at(6),
+                        decision: Decision::PartiallyApproved,
+                        approved: 1,
+                        rejected: 1,
+                    },
+                    ProposalSummary {
+                        proposal_id: "prop-20240115-102900-007".into(),
+                        target_system: TARGET.into(),
+                        timestamp: at(-60),
+                        decision: Decision::Rejected,
+                        approved: 0,
+                        rejected: 2,
+                    },
+                ],
+            }),
+        ),
+        (
+            "operated_proposal",
+            done(OperatorReply::Proposal {
+                approval: approval(),
+                status: status(),
             }),
         ),
     ]

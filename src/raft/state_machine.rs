@@ -7,6 +7,10 @@
 //! and openraft re-applies the committed log after it. Audit entries are
 //! written to sled in the same step as the state changes, under one lock, so
 //! readers and snapshot builders always see the two agree.
+//!
+//! After every apply (and every installed snapshot) the store publishes the
+//! last applied log index on a `watch` channel, so event streams wake up on
+//! any node, follower or leader, as soon as its replica moves.
 
 use crate::audit::store::{AuditStore, Retention};
 use crate::audit::AuditEntry;
@@ -47,6 +51,8 @@ pub struct StateMachineStore {
     /// Serialises replacing `current.snap`.
     current_guard: Arc<Mutex<()>>,
     counter: Arc<AtomicU64>,
+    /// The last applied log index, published after each change.
+    applied_tx: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 fn io_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -70,6 +76,7 @@ impl StateMachineStore {
             audit_guard: Arc::default(),
             current_guard: Arc::default(),
             counter: Arc::default(),
+            applied_tx: Arc::new(tokio::sync::watch::Sender::new(0)),
         };
         let current = store.snapshots.join(CURRENT);
         if current.exists() {
@@ -88,6 +95,17 @@ impl StateMachineStore {
 
     pub fn audit(&self) -> &AuditStore {
         &self.audit
+    }
+
+    /// A receiver that changes whenever the applied state does (its value
+    /// is the last applied log index).
+    pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied_tx.subscribe()
+    }
+
+    fn publish_applied(&self, last: Option<LogId>) {
+        let index = last.map_or(0, |l| l.index);
+        self.applied_tx.send_replace(index);
     }
 
     fn write_applied(&self) -> std::sync::RwLockWriteGuard<'_, Applied> {
@@ -124,6 +142,8 @@ impl StateMachineStore {
             last_applied: header.meta.last_log_id,
             last_membership: header.meta.last_membership.clone(),
         };
+        drop(applied);
+        self.publish_applied(header.meta.last_log_id);
         Ok(())
     }
 
@@ -162,6 +182,9 @@ impl StateMachineStore {
     /// Moves old audit entries to the archive in the background, unless a
     /// snapshot is streaming them right now (then the next apply will).
     fn archive_in_background(&self, head: u64) {
+        if !matches!(self.audit.archive_due(head), Ok(Some(_))) {
+            return;
+        }
         let Ok(guard) = self.audit_guard.clone().try_lock_owned() else {
             return;
         };
@@ -331,7 +354,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I::IntoIter: OptionalSend,
     {
         let mut audit = Vec::new();
-        let (responses, head) = {
+        let (responses, head, last) = {
             let mut applied = self.write_applied();
             let responses: Vec<Response> = entries
                 .into_iter()
@@ -340,8 +363,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             let mut batch = sled::Batch::default();
             self.audit.stage(&audit, &mut batch).map_err(io_err)?;
             self.audit.apply(batch).map_err(io_err)?;
-            (responses, applied.state.audit.index)
+            (responses, applied.state.audit.index, applied.last_applied)
         };
+        self.publish_applied(last);
         self.archive_in_background(head);
         Ok(responses)
     }

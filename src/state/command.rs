@@ -4,6 +4,7 @@
 //! leader stamped on it; `apply` never reads a clock.
 
 use crate::state::constraints::{ConstraintSet, Problem, Violation};
+use crate::state::proposal::{Decision, ProposalSpec};
 use crate::state::role::Role;
 use crate::state::value::ParamValue;
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,10 @@ pub enum Op {
         values: BTreeMap<String, ParamValue>,
         expected: Option<BTreeMap<String, ParamValue>>,
     },
+    /// A proposer's proposal: decided change by change against the
+    /// target's constraints (a proposal id seen before returns the recorded
+    /// decision). Only a proposer or an admin may propose.
+    Propose { proposal: ProposalSpec },
     /// A security event a node saw before anything reached the log (a
     /// forbidden request, say), recorded so the audit log has it too. Only
     /// a node may propose it.
@@ -60,6 +65,7 @@ impl Op {
         match self {
             Op::SetConstraints { .. } => "set_constraints",
             Op::SetParameters { .. } => "override",
+            Op::Propose { .. } => "proposal",
             Op::SecurityEvent { .. } => "security_event",
             Op::Batch(_) => "batch",
         }
@@ -69,6 +75,7 @@ impl Op {
     pub fn target(&self) -> &str {
         match self {
             Op::SetConstraints { target, .. } | Op::SetParameters { target, .. } => target,
+            Op::Propose { proposal } => &proposal.target,
             Op::SecurityEvent { .. } | Op::Batch(_) => "",
         }
     }
@@ -89,6 +96,12 @@ pub enum Outcome {
         values: BTreeMap<String, ParamValue>,
     },
     Batch(Vec<CommandResult>),
+    /// A proposal's decision; `first` is false when the id had been decided
+    /// before and this is the recorded decision, unchanged.
+    Proposal {
+        decision: Decision,
+        first: bool,
+    },
     /// A security event was recorded.
     Recorded,
 }
@@ -112,6 +125,16 @@ pub enum CommandError {
     Refused(Vec<Violation>),
     #[error("a batch may not contain a batch")]
     NestedBatch,
+    #[error("proposal id `{0}` was used for a different proposal")]
+    Conflict(String),
+    #[error("proposal made at {timestamp_ms} ms is older than the {max_age_ms} ms the cluster remembers (now {now_ms} ms)")]
+    StaleProposal {
+        timestamp_ms: i64,
+        now_ms: u64,
+        max_age_ms: u64,
+    },
+    #[error("invalid proposal: {0}")]
+    InvalidProposal(String),
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

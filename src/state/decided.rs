@@ -8,6 +8,7 @@
 //! older than both limits is treated as new, and its timestamp is then
 //! checked for staleness like any new proposal, so an old replay is refused.
 
+use crate::state::proposal::{Decision, Fingerprint};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,17 +17,19 @@ pub const RETAIN_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 /// The most decisions remembered at once.
 pub const MAX_ENTRIES: usize = 100_000;
 
-/// One remembered decision: when, for which target, and the encoded answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One remembered decision: when, for which target, what was asked (its
+/// fingerprint, to tell a retry from a conflicting reuse of the id) and
+/// what was decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decided {
     pub at_ms: u64,
     pub target: String,
-    /// The decision as it was returned (encoded by its owner).
-    pub decision: Vec<u8>,
+    pub fingerprint: Fingerprint,
+    pub decision: Decision,
 }
 
 /// Decided proposals by id, with an index by age for pruning.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DecidedTable {
     by_id: BTreeMap<String, Decided>,
     by_age: BTreeMap<(u64, String), ()>,
@@ -56,6 +59,17 @@ impl DecidedTable {
         true
     }
 
+    /// The newest decisions first, of one target or all, at most `limit`.
+    pub fn newest(&self, target: Option<&str>, limit: usize) -> Vec<&Decided> {
+        self.by_age
+            .keys()
+            .rev()
+            .filter_map(|(_, id)| self.by_id.get(id))
+            .filter(|d| target.is_none_or(|t| d.target == t))
+            .take(limit)
+            .collect()
+    }
+
     /// Drops what the retention rule no longer keeps, as of `now_ms`.
     pub fn prune(&mut self, now_ms: u64) {
         let horizon = now_ms.saturating_sub(RETAIN_MS);
@@ -79,7 +93,17 @@ mod tests {
         Decided {
             at_ms,
             target: "svc".into(),
-            decision: vec![1],
+            fingerprint: [0; 32],
+            decision: Decision {
+                proposal_id: format!("p{at_ms}"),
+                target: "svc".into(),
+                decided_at_ms: at_ms,
+                verdict: crate::state::proposal::Verdict::Approved,
+                approved: vec![],
+                rejected: vec![],
+                duration_seconds: 1,
+                event_seq: 0,
+            },
         }
     }
 
@@ -102,6 +126,20 @@ mod tests {
         assert!(t.get("old").is_none());
         assert!(t.get("new").is_some());
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn newest_lists_by_age_descending_and_filters_by_target() {
+        let mut t = DecidedTable::default();
+        t.record("a", decided(1));
+        let mut other = decided(2);
+        other.target = "other".into();
+        t.record("b", other);
+        t.record("c", decided(3));
+        let ids = |v: Vec<&Decided>| v.iter().map(|d| d.at_ms).collect::<Vec<_>>();
+        assert_eq!(ids(t.newest(None, 10)), [3, 2, 1]);
+        assert_eq!(ids(t.newest(Some("svc"), 10)), [3, 1]);
+        assert_eq!(ids(t.newest(None, 1)), [3]);
     }
 
     #[test]

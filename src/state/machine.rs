@@ -9,6 +9,7 @@ use crate::audit::{AuditEntry, AuditHead, AuditRecord};
 use crate::state::command::{Actor, Command, CommandError, CommandResult, Op, Outcome};
 use crate::state::constraints::{check_name, ConstraintSet, Violation};
 use crate::state::decided::DecidedTable;
+use crate::state::events::EventLog;
 use crate::state::role::Permission;
 use crate::state::value::ParamValue;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,8 @@ pub struct Target {
     pub live: BTreeMap<String, ParamValue>,
     /// What the target falls back to (and what clients serve when cut off).
     pub last_known_good: BTreeMap<String, ParamValue>,
+    /// The target's numbered events (decisions), newest kept.
+    pub events: EventLog,
 }
 
 /// The whole replicated state.
@@ -95,6 +98,7 @@ impl State {
                 values,
                 expected,
             } => self.set_parameters(target, values, expected.as_ref()),
+            Op::Propose { proposal } => self.propose(proposal, command.at_ms),
             Op::SecurityEvent { .. } => Ok(Outcome::Recorded),
             Op::Batch(_) => Err(CommandError::NestedBatch),
         };
@@ -221,6 +225,7 @@ fn authorize(actor: &Actor, op: &Op) -> Result<(), CommandError> {
         Op::SetConstraints { .. } | Op::SetParameters { .. } => {
             actor.role.may(Permission::Configure)
         }
+        Op::Propose { .. } => actor.role.may(Permission::Propose),
         Op::SecurityEvent { .. } => actor.role == crate::state::Role::Node,
         Op::Batch(_) => true,
     };
@@ -249,9 +254,21 @@ fn describe(outcome: &Outcome) -> String {
             .collect::<Vec<_>>()
             .join(" "),
         Outcome::Batch(results) => format!("{} commands", results.len()),
+        Outcome::Proposal {
+            decision,
+            first: true,
+        } => decision.describe(),
+        Outcome::Proposal {
+            decision,
+            first: false,
+        } => format!("duplicate, recorded {}", decision.describe()),
         Outcome::Recorded => String::new(),
     }
 }
 
+mod propose;
+
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_propose;

@@ -1,14 +1,17 @@
 //! The replicated state machine: pure, deterministic logic with no IO.
 //!
 //! `value` and `constraints` say what a parameter may be, `command` what the
-//! log carries, `machine` how a command changes the state, `decided` which
-//! proposal ids have their answer already.
+//! log carries, `machine` how a command changes the state, `proposal` how a
+//! proposal is decided, `decided` which proposal ids have their answer
+//! already, `events` the numbered event stream of each target.
 
 pub mod command;
 pub mod constraint_file;
 pub mod constraints;
 pub mod decided;
+pub mod events;
 pub mod machine;
+pub mod proposal;
 pub mod role;
 pub mod value;
 

@@ -33,6 +33,10 @@ pub enum Permission {
     Membership,
     /// Read state and the audit log.
     Read,
+    /// Submit proposals.
+    Propose,
+    /// Send telemetry.
+    Telemetry,
 }
 
 impl Role {
@@ -71,6 +75,8 @@ impl Role {
             Permission::Configure => matches!(self, Role::Admin | Role::Operator),
             Permission::Membership => self == Role::Admin,
             Permission::Read => true,
+            Permission::Propose => matches!(self, Role::Admin | Role::Proposer),
+            Permission::Telemetry => matches!(self, Role::Admin | Role::Proposer | Role::Agent),
         }
     }
 }
@@ -121,5 +127,15 @@ mod tests {
             .collect();
         assert_eq!(membership, [Role::Admin]);
         assert!(Role::ALL.into_iter().all(|r| r.may(Permission::Read)));
+        let propose: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.may(Permission::Propose))
+            .collect();
+        assert_eq!(propose, [Role::Admin, Role::Proposer]);
+        let telemetry: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.may(Permission::Telemetry))
+            .collect();
+        assert_eq!(telemetry, [Role::Admin, Role::Proposer, Role::Agent]);
     }
 }

@@ -3,15 +3,22 @@
 
 #![allow(dead_code)]
 
+pub mod sessions;
+
 use arqonbus::audit::verify::Verifier;
 use arqonbus::audit::AuditHead;
 use arqonbus::client::Client;
+use arqonbus::client::ClientOptions;
 use arqonbus::local_cluster::LocalCluster;
+use arqonbus::proto::operator::NodeRole;
 use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
 use arqonbus::proto::{Reply, Request};
 use arqonbus::state::constraint_file;
+use arqonbus::transport::{self, TlsCredentials, TransportTuning, ALPN_CLIENT};
+use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Cluster tests never run two clusters at once on two cores.
 static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -109,4 +116,165 @@ pub async fn leader_applied(c: &LocalCluster, client: &Client, among: &[u64]) ->
         .await
         .and_then(|s| s.last_applied)
         .expect("leader status")
+}
+
+/// Serializes the async cluster tests within one test binary.
+pub static CLUSTER_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Waits for `cond` to return `Some`, polling, at most `bound`.
+pub async fn wait_for<T, F, Fut>(what: &str, bound: Duration, mut cond: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = cond().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < bound,
+            "timed out after {bound:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs `fut` with a deadline, panicking with `what` when it passes.
+pub async fn within<T>(what: &str, bound: Duration, fut: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(bound, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out after {bound:?}: {what}"),
+    }
+}
+
+/// Three bootstrapped nodes addressed by 0-based index, for the sessions
+/// tests (a thin view of [`LocalCluster`]).
+pub struct Cluster {
+    pub nodes: LocalCluster,
+    pub endpoints: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Three nodes, bootstrapped, with the example constraints; returns
+    /// once every node knows the leader.
+    pub async fn start() -> Cluster {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let nodes = three_nodes(dir.path(), &[]).await;
+        let endpoints = nodes.endpoints();
+        let cluster = Cluster {
+            nodes,
+            endpoints,
+            _dir: dir,
+        };
+        cluster.leader(Duration::from_secs(30)).await;
+        cluster
+    }
+
+    pub fn certs(&self) -> PathBuf {
+        self.nodes.cert_dir()
+    }
+
+    /// A client of every endpoint; a request to a SIGKILLed node gets no
+    /// answer and no close, so its wait is bounded shorter than usual.
+    pub fn client(&self, user: &str) -> Client {
+        let creds = TlsCredentials::from_dir(&self.certs(), user).expect("client certificate");
+        let mut options = ClientOptions::new(self.endpoints.clone(), creds);
+        options.request_timeout = Duration::from_secs(3);
+        options.retry_budget = Duration::from_secs(20);
+        Client::new(options).expect("client")
+    }
+
+    /// The index (0-based) of the leader every live node agrees on.
+    pub async fn leader(&self, bound: Duration) -> usize {
+        let admin = self.client("admin");
+        wait_for("one leader known to every live node", bound, || {
+            let admin = admin.clone();
+            async move {
+                let mut seen = None;
+                for id in self.nodes.ids() {
+                    if !self.nodes.is_running(id) {
+                        continue;
+                    }
+                    let s = self.nodes.status(&admin, id).await?;
+                    let leader = s.leader_id?;
+                    if seen.is_some_and(|l| l != leader) {
+                        return None;
+                    }
+                    seen = Some(leader);
+                    if s.role == NodeRole::Leader && leader != s.node_id {
+                        return None;
+                    }
+                }
+                let leader = seen?;
+                self.nodes.is_running(leader).then_some(leader as usize - 1)
+            }
+        })
+        .await
+    }
+
+    /// SIGKILLs node `idx` (0-based) and reaps it.
+    pub fn kill(&mut self, idx: usize) {
+        self.nodes.kill(idx as u64 + 1).expect("kill");
+    }
+
+    pub fn is_alive(&self, idx: usize) -> bool {
+        self.nodes.is_running(idx as u64 + 1)
+    }
+
+    /// The node's log, for failure messages.
+    pub fn log(&self, idx: usize) -> String {
+        std::fs::read_to_string(self.nodes.log_path(idx as u64 + 1)).unwrap_or_default()
+    }
+}
+
+/// A raw QUIC connection on the client ALPN, for sending arbitrary bytes.
+pub struct Raw {
+    _endpoint: quinn::Endpoint,
+    pub conn: quinn::Connection,
+}
+
+impl Raw {
+    pub async fn connect(certs: &Path, user: &str, addr: &str) -> Raw {
+        let creds = TlsCredentials::from_dir(certs, user).expect("client certificate");
+        let config = transport::client_config(&creds, ALPN_CLIENT, &TransportTuning::default())
+            .expect("client config");
+        let endpoint =
+            quinn::Endpoint::client(([127, 0, 0, 1], 0).into()).expect("client endpoint");
+        let (host, sock) = arqonbus::raft::network::resolve(addr)
+            .await
+            .expect("resolve");
+        let conn = within(
+            "raw connection",
+            Duration::from_secs(5),
+            endpoint.connect_with(config, sock, &host).expect("connect"),
+        )
+        .await
+        .expect("handshake");
+        Raw {
+            _endpoint: endpoint,
+            conn,
+        }
+    }
+
+    /// Writes `bytes` on a new stream, finishes, and decodes the answer.
+    pub async fn exchange(&self, bytes: &[u8]) -> Reply {
+        let (mut send, mut recv) = self.conn.open_bi().await.expect("open stream");
+        // The server may stop reading early (too large); that is fine.
+        let _ = send.write_all(bytes).await;
+        let _ = send.finish();
+        let frame = within(
+            "an answer on the raw stream",
+            Duration::from_secs(10),
+            arqonbus::proto::io::read_frame(&mut recv),
+        )
+        .await
+        .expect("read the answer")
+        .expect("an answer frame");
+        match arqonbus::proto::decode(&frame).expect("a valid reply frame") {
+            arqonbus::proto::Message::Reply(r) => r,
+            other => panic!("expected a reply, got {other:?}"),
+        }
+    }
 }

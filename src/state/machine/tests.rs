@@ -4,7 +4,7 @@ use crate::state::role::Role;
 use proptest::prelude::*;
 
 const EXAMPLE: &str = include_str!("../../../examples/constraints.toml");
-const SVC: &str = "ml-inference-service";
+pub(crate) const SVC: &str = "ml-inference-service";
 
 fn actor(role: Role) -> Actor {
     Actor {
@@ -13,7 +13,7 @@ fn actor(role: Role) -> Actor {
     }
 }
 
-fn cmd(role: Role, at_ms: u64, op: Op) -> Command {
+pub(crate) fn cmd(role: Role, at_ms: u64, op: Op) -> Command {
     Command {
         actor: actor(role),
         at_ms,
@@ -21,11 +21,11 @@ fn cmd(role: Role, at_ms: u64, op: Op) -> Command {
     }
 }
 
-fn example() -> ConstraintSet {
+pub(crate) fn example() -> ConstraintSet {
     constraint_file::parse("examples/constraints.toml", EXAMPLE).expect("example parses")
 }
 
-fn with_target() -> State {
+pub(crate) fn with_target() -> State {
     let mut s = State::default();
     let r = s.apply(&cmd(
         Role::Operator,
@@ -323,10 +323,11 @@ pub(crate) fn arb_command() -> impl Strategy<Value = Command> {
             values,
             expected: None,
         }),
-        target.prop_map(|t| Op::SetConstraints {
+        target.clone().prop_map(|t| Op::SetConstraints {
             target: t.into(),
             constraints: example()
         }),
+        super::tests_propose::arb_proposal(target).prop_map(|proposal| Op::Propose { proposal }),
     ];
     (role, 0u64..1_000_000, op).prop_map(|(role, at_ms, op)| cmd(role, at_ms, op))
 }

@@ -1,0 +1,87 @@
+//! `arqonbus proposals list|show`: decided proposals from the replicated
+//! decided table (linearizable on the leader unless `--stale`).
+
+use super::connect::GlobalArgs;
+use super::output;
+use crate::proto::json_operator::JsonOperatorReply;
+use crate::proto::operator::{OperatorReply, OperatorRequest};
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum Proposals {
+    /// The newest decided proposals, newest first.
+    List(ListArgs),
+    /// One proposal's decision and status.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this target system's proposals.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// At most this many (the server caps it at 1000).
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Read this node's replica instead of a linearizable read.
+    #[arg(long)]
+    pub stale: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub id: String,
+    #[arg(long)]
+    pub stale: bool,
+}
+
+pub async fn run(g: &GlobalArgs, p: Proposals) -> anyhow::Result<i32> {
+    let request = match p {
+        Proposals::List(a) => OperatorRequest::ListProposals {
+            target_system: a.target,
+            limit: a.limit.max(1),
+            stale: a.stale,
+        },
+        Proposals::Show(a) => OperatorRequest::ShowProposal {
+            proposal_id: a.id,
+            stale: a.stale,
+        },
+    };
+    let reply = g.client()?.operate(request).await?;
+    match &reply {
+        OperatorReply::Proposals { proposals } => {
+            if g.json() {
+                output::json(&JsonOperatorReply::from_wire(&reply)?)?;
+            } else {
+                for p in proposals {
+                    let decision = serde_json::to_value(p.decision)?;
+                    println!(
+                        "{}  {}  {}  {}  approved {} rejected {}",
+                        p.timestamp.to_rfc3339()?,
+                        p.target_system,
+                        p.proposal_id,
+                        decision.as_str().unwrap_or("?"),
+                        p.approved,
+                        p.rejected
+                    );
+                }
+            }
+            Ok(super::exit::OK)
+        }
+        OperatorReply::Proposal { approval, status } => {
+            if g.json() {
+                output::json(&JsonOperatorReply::from_wire(&reply)?)?;
+            } else {
+                super::propose::print_approval(false, approval)?;
+                let s = serde_json::to_value(status.status)?;
+                println!(
+                    "  status {} at {}%",
+                    s.as_str().unwrap_or("?"),
+                    status.progress.rollout_percentage
+                );
+            }
+            Ok(super::exit::OK)
+        }
+        other => output::refused(g.json(), other),
+    }
+}
