@@ -42,6 +42,25 @@ pub fn free_port() -> Result<u16> {
         .port())
 }
 
+/// Polls `check` until it succeeds; after `within`, fails saying what the
+/// last check found missing.
+async fn poll<T, F, Fut>(within: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match check().await {
+            Ok(v) => return Ok(v),
+            Err(what) if start.elapsed() > within => {
+                return Err(LocalClusterError::Timeout { what, within })
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
 /// One node: how to run it and its process when running.
 struct LocalNode {
     port: u16,
@@ -305,21 +324,15 @@ impl LocalCluster {
         after_term: u64,
         within: Duration,
     ) -> Result<(u64, u64)> {
-        let start = Instant::now();
-        loop {
-            if let Some((id, term)) = self.leader(client, among).await {
-                if term > after_term {
-                    return Ok((id, term));
-                }
+        poll(within, || async {
+            match self.leader(client, among).await {
+                Some((id, term)) if term > after_term => Ok((id, term)),
+                _ => Err(format!(
+                    "a leader among {among:?} in a term above {after_term}"
+                )),
             }
-            if start.elapsed() > within {
-                return Err(LocalClusterError::Timeout {
-                    what: format!("a leader among {among:?} in a term above {after_term}"),
-                    within,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
     /// Waits until every node in `ids` has applied at least `index`.
@@ -330,8 +343,7 @@ impl LocalCluster {
         index: u64,
         within: Duration,
     ) -> Result<()> {
-        let start = Instant::now();
-        loop {
+        poll(within, || async {
             let mut behind = Vec::new();
             for &id in ids {
                 let applied = self.status(client, id).await.and_then(|s| s.last_applied);
@@ -339,17 +351,12 @@ impl LocalCluster {
                     behind.push(id);
                 }
             }
-            if behind.is_empty() {
-                return Ok(());
+            match behind.is_empty() {
+                true => Ok(()),
+                false => Err(format!("nodes {behind:?} applying index {index}")),
             }
-            if start.elapsed() > within {
-                return Err(LocalClusterError::Timeout {
-                    what: format!("nodes {behind:?} applying index {index}"),
-                    within,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     /// Waits until every node in `ids` answers a status request.
@@ -359,25 +366,19 @@ impl LocalCluster {
         ids: &[u64],
         within: Duration,
     ) -> Result<()> {
-        let start = Instant::now();
-        loop {
+        poll(within, || async {
             let mut down = Vec::new();
             for &id in ids {
                 if self.status(client, id).await.is_none() {
                     down.push(id);
                 }
             }
-            if down.is_empty() {
-                return Ok(());
+            match down.is_empty() {
+                true => Ok(()),
+                false => Err(format!("nodes {down:?} answering")),
             }
-            if start.elapsed() > within {
-                return Err(LocalClusterError::Timeout {
-                    what: format!("nodes {down:?} answering"),
-                    within,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 }
 

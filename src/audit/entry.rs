@@ -134,12 +134,24 @@ mod hex_hash {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A valid chain of `n` overrides, for the audit tests.
+    pub(crate) fn chain(n: u64) -> Vec<AuditEntry> {
+        let mut head = AuditHead::default();
+        (1..=n)
+            .map(|i| {
+                let e = AuditEntry::after(&head, record(i));
+                head = e.head();
+                e
+            })
+            .collect()
+    }
 
     fn record(n: u64) -> AuditRecord {
         AuditRecord {
-            at_ms: 1_700_000_000_000 + n,
+            at_ms: n,
             actor: "operator".into(),
             action: "override".into(),
             target: "svc".into(),

@@ -114,27 +114,7 @@ pub fn verify<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::entry::AuditRecord;
-
-    fn chain(n: u64) -> Vec<AuditEntry> {
-        let mut head = AuditHead::default();
-        (1..=n)
-            .map(|i| {
-                let e = AuditEntry::after(
-                    &head,
-                    AuditRecord {
-                        at_ms: i,
-                        actor: "admin".into(),
-                        action: "set_constraints".into(),
-                        target: "svc".into(),
-                        details: format!("v{i}"),
-                    },
-                );
-                head = e.head();
-                e
-            })
-            .collect()
-    }
+    use crate::audit::entry::tests::chain;
 
     #[test]
     fn a_good_chain_verifies_and_reports_its_head() {

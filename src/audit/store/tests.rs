@@ -1,25 +1,5 @@
 use super::*;
-use crate::audit::entry::{AuditHead, AuditRecord};
-
-fn chain(n: u64) -> Vec<AuditEntry> {
-    let mut head = AuditHead::default();
-    (1..=n)
-        .map(|i| {
-            let e = AuditEntry::after(
-                &head,
-                AuditRecord {
-                    at_ms: i,
-                    actor: "operator".into(),
-                    action: "override".into(),
-                    target: "svc".into(),
-                    details: format!("batch_size={i}"),
-                },
-            );
-            head = e.head();
-            e
-        })
-        .collect()
-}
+use crate::audit::entry::tests::chain;
 
 fn open(dir: &Path) -> (sled::Db, AuditStore) {
     let db = sled::open(dir.join("db")).expect("sled opens");
