@@ -3,6 +3,7 @@
 
 pub mod batcher;
 pub mod config;
+mod leadership;
 mod membership;
 mod operate;
 pub mod propose;

@@ -2,6 +2,7 @@
 //! through the batcher, linearizable or stale reads, and the audit log.
 
 use super::batcher::WriteError;
+pub(super) use super::leadership::{leader_check, not_leader, read_barrier};
 use super::{membership, Node};
 use crate::certs::Identity;
 use crate::proto::error::{ErrorCode, ErrorReply};
@@ -12,7 +13,7 @@ use crate::raft::NodeId;
 use crate::state::constraints::Violation;
 use crate::state::role::Permission;
 use crate::state::{Actor, Command, CommandError, Op, Outcome, Role};
-use openraft::{RaftMetrics, ServerState};
+use openraft::ServerState;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub(super) type Reject = (ErrorCode, String);
@@ -299,82 +300,6 @@ async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply
         Ok(other) => Err((internal(), format!("unexpected outcome {other:?}"))),
         Err(CommandError::Forbidden { .. }) => Err((ErrorCode::Forbidden, "forbidden".into())),
         Err(e) => Ok(refused(e)),
-    }
-}
-
-fn leader_addr(m: &RaftMetrics<NodeId, openraft::BasicNode>, id: NodeId) -> Option<String> {
-    m.membership_config
-        .membership()
-        .get_node(&id)
-        .map(|n| n.addr.clone())
-}
-
-fn not_leader(node: &Node, leader: Option<NodeId>, addr: Option<String>) -> Reject {
-    match leader {
-        None => (ErrorCode::NoLeader, "no leader is known yet".into()),
-        Some(id) => {
-            let addr = addr.or_else(|| leader_addr(&node.raft.metrics().borrow(), id));
-            (
-                ErrorCode::NotLeader {
-                    leader_id: Some(id),
-                    leader_addr: addr.clone(),
-                },
-                format!(
-                    "node {id} is the leader ({})",
-                    addr.unwrap_or_else(|| "address unknown".into())
-                ),
-            )
-        }
-    }
-}
-
-/// Succeeds on a leader that has heard from a majority recently; waits a
-/// bounded time for an election to finish; otherwise says who to ask.
-pub(super) async fn leader_check(node: &Node) -> Result<(), Reject> {
-    let wait = Duration::from_millis(node.config.client.leader_wait_ms);
-    let m = node
-        .raft
-        .wait(Some(wait))
-        .metrics(|m| m.current_leader.is_some(), "a leader is known")
-        .await
-        .map_err(|_| {
-            (
-                ErrorCode::NoLeader,
-                format!("no leader was elected within {wait:?}"),
-            )
-        })?;
-    match m.current_leader {
-        Some(id) if id == node.id => {
-            let quiet = m.millis_since_quorum_ack.unwrap_or(u64::MAX);
-            if quiet > node.config.client.quorum_lost_ms {
-                return Err((
-                    ErrorCode::NoQuorum,
-                    format!("this leader has not heard from a majority for {quiet} ms"),
-                ));
-            }
-            Ok(())
-        }
-        other => Err(not_leader(node, other, None)),
-    }
-}
-
-/// A linearizable read needs the leader to confirm it still leads.
-pub(super) async fn read_barrier(node: &Node, stale: bool) -> Result<(), Reject> {
-    if stale {
-        return Ok(());
-    }
-    leader_check(node).await?;
-    let wait = Duration::from_millis(node.config.client.quorum_lost_ms);
-    match tokio::time::timeout(wait, node.raft.ensure_linearizable()).await {
-        Err(_) => Err((
-            ErrorCode::NoQuorum,
-            format!("no majority confirmed the leader within {wait:?}"),
-        )),
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(openraft::error::RaftError::APIError(
-            openraft::error::CheckIsLeaderError::ForwardToLeader(f),
-        ))) => Err(not_leader(node, f.leader_id, f.leader_node.map(|n| n.addr))),
-        Ok(Err(e)) => Err((ErrorCode::NoQuorum, e.to_string())),
     }
 }
 

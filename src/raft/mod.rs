@@ -13,6 +13,7 @@ pub mod log_store;
 pub mod network;
 pub mod peer;
 pub mod snapshot;
+mod snapshot_builder;
 pub mod state_machine;
 
 use crate::state::{Command, CommandResult};

@@ -12,6 +12,7 @@
 //! last applied log index on a `watch` channel, so event streams wake up on
 //! any node, follower or leader, as soon as its replica moves.
 
+use super::snapshot_builder::SnapshotBuilder;
 use crate::audit::store::{AuditStore, Retention};
 use crate::audit::AuditEntry;
 use crate::raft::snapshot::{self, Header, SnapshotError};
@@ -21,16 +22,14 @@ use crate::raft::{
 };
 use crate::state::State;
 use openraft::storage::{RaftStateMachine, Snapshot};
-use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
-use std::io::{BufReader, BufWriter};
+use openraft::{EntryPayload, OptionalSend};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::io::AsyncSeekExt;
 
-const CURRENT: &str = "current.snap";
-/// Audit entries read from sled per step while streaming a snapshot.
-const STREAM_CHUNK: usize = 1024;
+pub(super) const CURRENT: &str = "current.snap";
 
 /// What has been applied, guarded together.
 #[derive(Debug, Default, Clone)]
@@ -44,13 +43,13 @@ pub struct Applied {
 #[derive(Clone)]
 pub struct StateMachineStore {
     applied: Arc<RwLock<Applied>>,
-    audit: AuditStore,
-    snapshots: PathBuf,
+    pub(super) audit: AuditStore,
+    pub(super) snapshots: PathBuf,
     /// Held while a snapshot streams audit entries, so archival waits.
-    audit_guard: Arc<tokio::sync::Mutex<()>>,
+    pub(super) audit_guard: Arc<tokio::sync::Mutex<()>>,
     /// Serialises replacing `current.snap`.
     current_guard: Arc<Mutex<()>>,
-    counter: Arc<AtomicU64>,
+    pub(super) counter: Arc<AtomicU64>,
     /// The last applied log index, published after each change.
     applied_tx: Arc<tokio::sync::watch::Sender<u64>>,
 }
@@ -59,7 +58,7 @@ fn io_err(e: impl std::error::Error + 'static) -> StorageError {
     StorageIOError::write_state_machine(&e).into()
 }
 
-fn snap_err(e: impl std::error::Error + 'static) -> StorageError {
+pub(super) fn snap_err(e: impl std::error::Error + 'static) -> StorageError {
     StorageIOError::write_snapshot(None, &e).into()
 }
 
@@ -198,7 +197,7 @@ impl StateMachineStore {
     }
 
     /// Makes `tmp` the current snapshot unless a newer one is already there.
-    fn promote(&self, tmp: &Path, last: Option<LogId>) -> Result<bool, StorageError> {
+    pub(super) fn promote(&self, tmp: &Path, last: Option<LogId>) -> Result<bool, StorageError> {
         let _g = self.current_guard.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.snapshots.join(CURRENT);
         if let Ok(file) = std::fs::File::open(&current) {
@@ -216,7 +215,7 @@ impl StateMachineStore {
         Ok(true)
     }
 
-    fn temp_path(&self, kind: &str) -> PathBuf {
+    pub(super) fn temp_path(&self, kind: &str) -> PathBuf {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         self.snapshots
             .join(format!("{kind}-{}-{n}.tmp", std::process::id()))
@@ -230,114 +229,6 @@ impl StateMachineStore {
                 }
             }
         }
-    }
-}
-
-/// A consistent copy of the state taken when the builder was created.
-pub struct SnapshotBuilder {
-    store: StateMachineStore,
-    copy: Applied,
-    audit_first: u64,
-    _guard: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl StateMachineStore {
-    /// Writes a snapshot of `copy` to `path`, streaming audit entries from
-    /// `audit_first` to the copy's audit head.
-    fn write_snapshot_file(
-        &self,
-        copy: &Applied,
-        audit_first: u64,
-        path: &Path,
-    ) -> Result<SnapshotMeta, StorageError> {
-        let last = copy.last_applied;
-        let head = copy.state.audit.index;
-        let count = if head >= audit_first && audit_first > 0 {
-            head - audit_first + 1
-        } else {
-            0
-        };
-        let meta = SnapshotMeta {
-            last_log_id: last,
-            last_membership: copy.last_membership.clone(),
-            snapshot_id: format!(
-                "{}-{}-{}",
-                last.map(|l| l.leader_id.term).unwrap_or(0),
-                last.map(|l| l.index).unwrap_or(0),
-                self.counter.fetch_add(1, Ordering::Relaxed)
-            ),
-        };
-        let header = Header {
-            meta: meta.clone(),
-            audit_count: count,
-        };
-        let file = std::fs::File::create(path).map_err(snap_err)?;
-        let entries = AuditChunks {
-            audit: &self.audit,
-            next: audit_first,
-            end: audit_first + count,
-            buffer: Vec::new().into_iter(),
-        };
-        let out = snapshot::write(BufWriter::new(file), &header, &copy.state, entries)
-            .map_err(snap_err)?;
-        let file = out.into_inner().map_err(|e| snap_err(e.into_error()))?;
-        file.sync_all().map_err(snap_err)?;
-        Ok(meta)
-    }
-}
-
-/// Streams audit entries `next..end` from sled a chunk at a time.
-struct AuditChunks<'a> {
-    audit: &'a AuditStore,
-    next: u64,
-    end: u64,
-    buffer: std::vec::IntoIter<AuditEntry>,
-}
-
-impl Iterator for AuditChunks<'_> {
-    type Item = Result<AuditEntry, SnapshotError>;
-    fn next(&mut self) -> Option<Self::Item> {
-        if let Some(e) = self.buffer.next() {
-            return Some(Ok(e));
-        }
-        if self.next >= self.end {
-            return None;
-        }
-        let want = STREAM_CHUNK.min((self.end - self.next) as usize);
-        match self.audit.range(self.next, want) {
-            Ok(chunk) if !chunk.is_empty() => {
-                self.next += chunk.len() as u64;
-                self.buffer = chunk.into_iter();
-                self.buffer.next().map(Ok)
-            }
-            Ok(_) => Some(Err(SnapshotError::AuditOrder(self.next))),
-            Err(e) => Some(Err(SnapshotError::Io(std::io::Error::other(e)))),
-        }
-    }
-}
-
-impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
-    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let path = self.store.temp_path("build");
-        let store = self.store.clone();
-        let copy = std::mem::take(&mut self.copy);
-        let first = self.audit_first;
-        let meta = blocking(move || {
-            store
-                .write_snapshot_file(&copy, first, &path)
-                .map(|m| (m, path))
-        })
-        .await?;
-        let (meta, path) = meta;
-        self.store.promote(&path, meta.last_log_id)?;
-        tracing::info!(target: "arqonbus::raft", snapshot = %meta.snapshot_id, "built snapshot");
-        let file = tokio::fs::File::open(self.store.snapshots.join(CURRENT))
-            .await
-            .map_err(snap_err)?;
-        Ok(Snapshot {
-            meta,
-            snapshot: Box::new(file),
-        })
     }
 }
 
@@ -453,7 +344,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
 }
 
 /// Runs file work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, StorageError> {
     tokio::task::spawn_blocking(f).await.map_err(snap_err)?

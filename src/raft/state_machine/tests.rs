@@ -4,6 +4,7 @@
 use super::*;
 use crate::state::machine::tests::arb_command;
 use crate::state::Command;
+use openraft::RaftSnapshotBuilder;
 use openraft::{CommittedLeaderId, EntryPayload, Membership};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
