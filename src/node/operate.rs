@@ -259,7 +259,9 @@ async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply
     };
     let result = node.batcher.submit(command).await.map_err(|e| match e {
         WriteError::NotLeader { leader, addr } => not_leader(node, leader, addr),
-        other => (ErrorCode::NoLeader, other.to_string()),
+        // The command may already be in the log (and be applied later):
+        // the outcome is unknown, so the client must not retry it.
+        other => (ErrorCode::NoQuorum, other.to_string()),
     })?;
     match result {
         Ok(Outcome::ConstraintsSet {
