@@ -32,6 +32,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// How long a read sent to a random node waits before asking the leader.
+const FIRST_NODE_DEADLINE: Duration = Duration::from_secs(1);
+
 /// Parameters per chaos target (the wire allows 256 per message).
 pub const PARAMS_PER_TARGET: u64 = 200;
 
@@ -266,13 +269,15 @@ async fn read(
     };
     let reply = match first {
         Some(endpoint) => {
-            let asked = client
-                .call_node(&endpoint, &Request::Operate(request.clone()))
-                .await;
-            match asked {
-                Ok(reply) => operated(reply),
-                Err(e) if redirected(&e) => client.operate(request).await,
-                Err(e) => Err(e),
+            let wire = Request::Operate(request.clone());
+            let ask = client.call_node(&endpoint, &wire);
+            // A read changes nothing, so a node that is dead or paused
+            // may be given up on early and the leader asked instead.
+            match tokio::time::timeout(FIRST_NODE_DEADLINE, ask).await {
+                Ok(Ok(reply)) => operated(reply),
+                Ok(Err(e)) if redirected(&e) => client.operate(request).await,
+                Ok(Err(e)) => Err(e),
+                Err(_) => client.operate(request).await,
             }
         }
         None => client.operate(request).await,
