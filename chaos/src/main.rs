@@ -1,17 +1,27 @@
 //! `arqonbus-chaos`: the chaos suite's command line. `check` judges recorded
-//! register histories for linearizability; see `chaos/README.md` for the
-//! history format and the exit codes.
+//! register histories for linearizability; `run` starts a cluster, runs the
+//! workload under faults and checks what happened. See `chaos/README.md`
+//! for the history format, the run's options and the exit codes.
 
+mod audit_check;
 mod bitset;
 mod checker;
+mod cluster;
 mod history;
 mod model;
+mod nemesis;
 mod ops;
+mod outcome;
+mod recorder;
 mod report;
+mod rng;
+mod run;
 #[cfg(test)]
 mod scenarios;
 #[cfg(test)]
 mod simulate;
+mod summary;
+mod workload;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +42,8 @@ struct Cli {
 enum Command {
     /// Check histories for linearizability, one register per key.
     Check(CheckArgs),
+    /// Start a cluster, run the workload under faults, check the results.
+    Run(run::RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +80,13 @@ impl RunStatus {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(args) => check(&args).exit_code(),
+        Command::Run(args) => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => ExitCode::from(runtime.block_on(run::run(args))),
+            Err(e) => {
+                eprintln!("arqonbus-chaos: cannot start the async runtime: {e}");
+                ExitCode::from(run::exit::HARNESS)
+            }
+        },
     }
 }
 
@@ -156,8 +175,41 @@ mod tests {
         Cli::command().debug_assert();
         let cli = Cli::try_parse_from(["arqonbus-chaos", "check", "a", "--max-states", "7"])
             .expect("valid arguments");
-        let Command::Check(args) = cli.command;
+        let Command::Check(args) = cli.command else {
+            panic!("expected the check subcommand");
+        };
         assert_eq!(args.max_states, 7);
         assert!(Cli::try_parse_from(["arqonbus-chaos", "check"]).is_err());
+
+        let cli = Cli::try_parse_from([
+            "arqonbus-chaos",
+            "run",
+            "--out",
+            "o",
+            "--duration",
+            "30",
+            "--kills",
+            "10",
+            "--pauses",
+            "3",
+            "--faults",
+            "kill-leader,pause-leader",
+        ])
+        .expect("valid arguments");
+        let Command::Run(args) = cli.command else {
+            panic!("expected the run subcommand");
+        };
+        assert_eq!((args.duration, args.kills, args.pauses), (30, 10, 3));
+        assert_eq!(
+            args.faults,
+            [
+                nemesis::FaultKind::KillLeader,
+                nemesis::FaultKind::PauseLeader
+            ]
+        );
+        assert!(
+            Cli::try_parse_from(["arqonbus-chaos", "run"]).is_err(),
+            "--out is required"
+        );
     }
 }

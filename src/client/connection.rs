@@ -70,14 +70,14 @@ impl Connections {
     }
 
     /// The leader if known, else the first endpoint that accepts a
-    /// connection, all tried at once.
+    /// connection, all tried at once. A cached connection is not taken as
+    /// a sign of life: a killed node's connection looks open until a
+    /// request on it times out, so after a failover every endpoint is
+    /// dialled and the first to answer wins.
     pub(super) async fn pick(&self, endpoints: &[String]) -> Result<String, ClientError> {
         let leader = self.leader.lock().ok().and_then(|l| l.clone());
         if let Some(leader) = leader {
             return Ok(leader);
-        }
-        if let Some(open) = endpoints.iter().find(|e| self.cached(e).is_some()) {
-            return Ok(open.clone());
         }
         let mut attempts = JoinSet::new();
         for e in endpoints {

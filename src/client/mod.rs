@@ -185,9 +185,19 @@ impl Client {
         }
     }
 
-    /// Sends `request` to one node only, with no redirect or retry.
+    /// Sends `request` to one node only, with no redirect or retry. A
+    /// connection that failed or timed out is dropped from the cache, so
+    /// the next call dials afresh (a restarted node is reached at once
+    /// instead of through the dead connection, timing out again).
     pub async fn call_node(&self, endpoint: &str, request: &Request) -> Result<Reply, ClientError> {
-        match self.conns.exchange(endpoint, request).await? {
+        let reply = self.conns.exchange(endpoint, request).await;
+        if matches!(
+            reply,
+            Err(ClientError::Timeout { .. } | ClientError::Connection { .. })
+        ) {
+            self.conns.forget(endpoint);
+        }
+        match reply? {
             Reply::Error(error) => Err(ClientError::Server {
                 endpoint: endpoint.to_string(),
                 error,

@@ -276,7 +276,9 @@ pub(super) async fn submit(
     };
     node.batcher.submit(command).await.map_err(|e| match e {
         WriteError::NotLeader { leader, addr } => not_leader(node, leader, addr),
-        other => (ErrorCode::NoLeader, other.to_string()),
+        // The command may already be in the log (and be applied later):
+        // the outcome is unknown, so the client must not retry it.
+        other => (ErrorCode::NoQuorum, other.to_string()),
     })
 }
 

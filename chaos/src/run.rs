@@ -1,0 +1,330 @@
+//! `arqonbus-chaos run`: one chaos run from start to verdict. Starts the
+//! cluster (process back end), sets up the chaos targets, runs the
+//! workload and the nemesis together for `--duration`, heals everything,
+//! waits until the nodes agree, then checks the history for
+//! linearizability and every node's audit chain, and writes the summary.
+//! Any violation, an undecided check, or a fault that could not be
+//! injected makes the exit code non-zero; nothing is skipped.
+
+use crate::cluster::{run_cli, Cluster};
+use crate::nemesis::{self, FaultKind, NemesisOptions, NemesisReport};
+use crate::recorder::Recorder;
+use crate::report::{self, Status};
+use crate::rng::Rng;
+use crate::summary::{self, Summary};
+use crate::workload::{self, Workload, WorkloadOptions, PARAMS_PER_TARGET};
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Exit codes of `run` (`check`'s are in the README).
+pub mod exit {
+    pub const PASSED: u8 = 0;
+    pub const VIOLATION: u8 = 1;
+    pub const UNKNOWN: u8 = 3;
+    /// The harness could not do its job (setup failed, a fault could not
+    /// be injected): the run proves nothing, so it fails.
+    pub const HARNESS: u8 = 5;
+}
+
+/// Where the cluster runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// `arqonbus node` processes on 127.0.0.1.
+    Process,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(long, value_enum, default_value_t = Backend::Process)]
+    pub backend: Backend,
+    /// Seconds of workload under faults.
+    #[arg(long, default_value_t = 60)]
+    pub duration: u64,
+    /// Output directory: history.jsonl, node-N.log, summary.json, data.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The arqonbus binary (default: next to this executable).
+    #[arg(long)]
+    pub arqonbus: Option<PathBuf>,
+    /// Seconds between faults.
+    #[arg(long, default_value_t = 4.0)]
+    pub interval: f64,
+    /// Milliseconds a paused leader stays paused (election timeout is 500-900 ms).
+    #[arg(long, default_value_t = 2000)]
+    pub pause_ms: u64,
+    /// At least this many leader kills.
+    #[arg(long, default_value_t = 0)]
+    pub kills: usize,
+    /// At least this many leader pauses.
+    #[arg(long, default_value_t = 0)]
+    pub pauses: usize,
+    /// The kinds the rest of the schedule is drawn from (comma-separated;
+    /// `--faults ''` for none).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "kill-leader,kill-random,pause-leader"
+    )]
+    pub faults: Vec<FaultKind>,
+    /// Concurrent workload clients.
+    #[arg(long, default_value_t = 4)]
+    pub clients: u64,
+    /// Operations per second over all clients.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// Operations per register key before moving to a fresh key.
+    #[arg(long, default_value_t = 100)]
+    pub ops_per_key: u64,
+    /// Seed for the harness's choices (default: from the clock).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Checker search budget per key.
+    #[arg(long, default_value_t = crate::checker::DEFAULT_MAX_STATES)]
+    pub max_states: u64,
+    /// Seconds a new leader may take after a fault before it is a violation.
+    #[arg(long, default_value_t = 10)]
+    pub election_bound: u64,
+    /// Seconds the healed cluster may take to agree on an applied index.
+    #[arg(long, default_value_t = 60)]
+    pub converge_bound: u64,
+}
+
+/// The `arqonbus` binary: `--arqonbus`, else next to this executable.
+fn arqonbus_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let path = match given {
+        Some(p) => p.to_path_buf(),
+        None => std::env::current_exe()
+            .context("finding this executable")?
+            .parent()
+            .context("this executable has no directory")?
+            .join("arqonbus"),
+    };
+    anyhow::ensure!(
+        path.is_file(),
+        "no arqonbus binary at {} (build it, or pass --arqonbus)",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// Runs the whole thing; the exit code.
+pub async fn run(args: RunArgs) -> u8 {
+    let seed = args.seed.unwrap_or_else(Rng::seed_from_clock);
+    let started = Instant::now();
+    let mut summary = Summary {
+        verdict: "FAILED",
+        exit_code: exit::HARNESS,
+        seed,
+        duration_s: 0.0,
+        arqonbus: String::new(),
+        faults_by_kind: Default::default(),
+        nemesis: NemesisReport::default(),
+        elections: Default::default(),
+        operations: Default::default(),
+        linearizability: "not checked".into(),
+        converged_applied_index: None,
+        audit: Vec::new(),
+        violations: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut cluster = None;
+    let mut unknown = false;
+    if let Err(e) = execute(&args, seed, &mut summary, &mut cluster, &mut unknown).await {
+        summary.errors.push(format!("{e:#}"));
+    }
+    if let Some(c) = cluster.as_mut() {
+        c.stop().await;
+    }
+    summary.duration_s = started.elapsed().as_secs_f64();
+    let (verdict, code) = if !summary.violations.is_empty() {
+        ("VIOLATION", exit::VIOLATION)
+    } else if !summary.errors.is_empty() {
+        ("HARNESS ERROR", exit::HARNESS)
+    } else if unknown {
+        ("UNKNOWN", exit::UNKNOWN)
+    } else {
+        ("PASSED", exit::PASSED)
+    };
+    summary.verdict = verdict;
+    summary.exit_code = code;
+    print!("{}", summary.render());
+    let json = serde_json::to_string_pretty(&summary)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    if let Err(e) = std::fs::write(args.out.join("summary.json"), json + "\n") {
+        eprintln!("arqonbus-chaos: cannot write summary.json: {e}");
+        return exit::HARNESS.max(code);
+    }
+    code
+}
+
+async fn execute(
+    args: &RunArgs,
+    seed: u64,
+    summary: &mut Summary,
+    slot: &mut Option<Cluster>,
+    unknown: &mut bool,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.clients > 0 && args.rate > 0.0 && args.interval > 0.0,
+        "--clients, --rate and --interval must be positive"
+    );
+    let exe = arqonbus_binary(args.arqonbus.as_deref())?;
+    summary.arqonbus = exe.display().to_string();
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let out = args.out.canonicalize()?;
+    anyhow::ensure!(
+        !out.join("certs").exists(),
+        "{} holds an earlier run; use a fresh --out",
+        out.display()
+    );
+    let mut rng = Rng::new(seed);
+    let duration = Duration::from_secs(args.duration);
+
+    let cluster = slot.insert(Cluster::start(&exe, &out).await?);
+    let targets = setup_targets(cluster, &out, args).await?;
+
+    let start = Instant::now();
+    let recorder = Arc::new(Recorder::create(&out.join("history.jsonl"), start)?);
+    let options = WorkloadOptions {
+        clients: args.clients,
+        rate: args.rate,
+        ops_per_key: args.ops_per_key,
+        targets,
+        request_timeout: Duration::from_secs(5),
+        retry_budget: Duration::from_secs(5),
+    };
+    let workload = Workload::start(
+        options,
+        cluster.endpoints(),
+        (cluster.certs(), "operator"),
+        recorder,
+        &mut rng,
+    )?;
+    let nemesis_options = NemesisOptions {
+        interval: Duration::from_secs_f64(args.interval),
+        pause: Duration::from_millis(args.pause_ms),
+        min_leader_kills: args.kills,
+        min_leader_pauses: args.pauses,
+        mix: args.faults.clone(),
+        election_bound: Duration::from_secs(args.election_bound),
+    };
+    let schedule = nemesis::plan(duration, &nemesis_options, &mut rng);
+    let end = start + duration;
+    let report = nemesis::run(cluster, schedule, &nemesis_options, (start, end), &mut rng).await;
+    let now = Instant::now();
+    if now < end {
+        tokio::time::sleep(end - now).await;
+    }
+    summary.violations.extend(report.violations.iter().cloned());
+    summary.errors.extend(report.errors.iter().cloned());
+    summary.faults_by_kind = Summary::faults_by_kind(&report);
+    summary.elections = summary::elections(&report.faults);
+    summary.nemesis = report;
+    // The workload stops before healing, so the end state is settled.
+    let abandoned = workload.stop(Duration::from_secs(30)).await?;
+    if abandoned > 0 {
+        eprintln!("arqonbus-chaos: {abandoned} workload tasks were still waiting at the end");
+    }
+    cluster.heal()?;
+    summary.violations.extend(cluster.exited());
+    match converge(cluster, Duration::from_secs(args.converge_bound)).await {
+        Ok(index) => summary.converged_applied_index = Some(index),
+        Err(e) => summary.violations.push(e),
+    }
+
+    let history = out.join("history.jsonl");
+    let text = std::fs::read_to_string(&history)?;
+    let events =
+        crate::history::read_history(text.as_bytes()).context("reading back the history")?;
+    summary.operations = summary::history_figures(&events);
+    let checked =
+        report::check_history(text.as_bytes(), args.max_states).context("checking the history")?;
+    summary.linearizability = checked
+        .render(&history.display().to_string())
+        .trim_end()
+        .to_string();
+    match checked.status() {
+        Status::Linearizable => {}
+        Status::Unknown => *unknown = true,
+        Status::NotLinearizable => summary
+            .violations
+            .push("the register history is not linearizable".into()),
+    }
+    let nodes: Vec<(u64, String)> = (1..=crate::cluster::NODES)
+        .map(|id| Ok((id, cluster.endpoint(id)?.to_string())))
+        .collect::<anyhow::Result<_>>()?;
+    let (chains, violations) =
+        crate::audit_check::verify_all(cluster.status_client(), &nodes).await;
+    summary.audit = chains;
+    summary.violations.extend(violations);
+    Ok(())
+}
+
+/// Enough chaos targets for the run's operations (with room to spare).
+async fn setup_targets(
+    cluster: &Cluster,
+    out: &Path,
+    args: &RunArgs,
+) -> anyhow::Result<Vec<String>> {
+    let ops = args.rate * args.duration as f64 * 1.5 + 1000.0;
+    let keys = (ops / args.ops_per_key.max(1) as f64).ceil() as u64;
+    let count = keys.div_ceil(PARAMS_PER_TARGET).max(1);
+    let file = out.join("constraints.toml");
+    std::fs::write(&file, workload::constraints_toml())?;
+    let (endpoints, certs, file) = (
+        cluster.endpoints().join(","),
+        cluster.certs().display().to_string(),
+        file.display().to_string(),
+    );
+    let mut targets = Vec::new();
+    for i in 0..count {
+        let target = workload::target_name(i);
+        let cli = [
+            "--endpoints",
+            &endpoints,
+            "--certs",
+            &certs,
+            "--user",
+            "operator",
+            "constraints",
+            "set",
+            "--target",
+            &target,
+            "--file",
+            &file,
+        ];
+        run_cli(cluster.exe(), &cli, &out.join("setup.log")).await?;
+        targets.push(target);
+    }
+    Ok(targets)
+}
+
+/// Waits until every node answers with the same applied index.
+async fn converge(cluster: &Cluster, bound: Duration) -> Result<u64, String> {
+    let start = Instant::now();
+    loop {
+        let statuses = cluster.statuses().await;
+        let applied: Vec<Option<u64>> = statuses
+            .iter()
+            .map(|(_, s)| s.as_ref().and_then(|s| s.last_applied))
+            .collect();
+        if applied.len() == crate::cluster::NODES as usize
+            && applied.iter().all(|a| a.is_some() && *a == applied[0])
+        {
+            if let Some(Some(index)) = applied.first() {
+                return Ok(*index);
+            }
+        }
+        if start.elapsed() > bound {
+            return Err(format!(
+                "the healed nodes did not agree on an applied index within {bound:?}: {applied:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

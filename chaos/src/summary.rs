@@ -1,0 +1,277 @@
+//! The run's summary: what was injected, what the clients saw, how long
+//! elections took, and every violation. Written to `summary.json` and
+//! printed. Operation counts and the longest window without a successful
+//! write are taken from the history file itself.
+
+use crate::audit_check::NodeChain;
+use crate::history::{Event, EventType, Function};
+use crate::nemesis::{Fault, NemesisReport};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Completions per type, for one function or all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OpCounts {
+    pub invoked: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    /// Invoked but never completed (the run ended first): counted as info
+    /// by the checker.
+    pub open: u64,
+}
+
+/// What the history shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HistoryFigures {
+    pub all: OpCounts,
+    pub by_f: BTreeMap<String, OpCounts>,
+    /// The longest stretch (ms) between the first invoke, successful writes
+    /// or compare-and-sets, and the last event, with no successful write.
+    pub longest_no_write_ms: u64,
+    /// Where that stretch started, in seconds since the run started.
+    pub longest_no_write_from_s: f64,
+}
+
+/// Counts and the longest window without a successful write.
+pub fn history_figures(events: &[Event]) -> HistoryFigures {
+    let mut figures = HistoryFigures::default();
+    let mut open: BTreeMap<u64, Function> = BTreeMap::new();
+    let mut marks = Vec::new();
+    for e in events {
+        if e.f == Function::Propose {
+            continue;
+        }
+        let name = e.f.name().to_string();
+        let mut bump = |f: &dyn Fn(&mut OpCounts)| {
+            f(&mut figures.all);
+            f(figures.by_f.entry(name.clone()).or_default());
+        };
+        match e.kind {
+            EventType::Invoke => {
+                if marks.is_empty() {
+                    marks.push(e.time_ns);
+                }
+                open.insert(e.process, e.f);
+                bump(&|c| c.invoked += 1);
+            }
+            EventType::Ok => {
+                open.remove(&e.process);
+                bump(&|c| c.ok += 1);
+                if matches!(e.f, Function::Write | Function::Cas) {
+                    marks.push(e.time_ns);
+                }
+            }
+            EventType::Fail => {
+                open.remove(&e.process);
+                bump(&|c| c.fail += 1);
+            }
+            EventType::Info => {
+                open.remove(&e.process);
+                bump(&|c| c.info += 1);
+            }
+        }
+    }
+    for f in open.values() {
+        figures.all.open += 1;
+        figures.by_f.entry(f.name().to_string()).or_default().open += 1;
+    }
+    if let Some(last) = events.last() {
+        marks.push(last.time_ns);
+    }
+    if let Some((from, gap)) = marks
+        .windows(2)
+        .map(|w| (w[0], w[1].saturating_sub(w[0])))
+        .max_by_key(|(_, gap)| *gap)
+    {
+        figures.longest_no_write_ms = gap / 1_000_000;
+        figures.longest_no_write_from_s = from as f64 / 1e9;
+    }
+    figures
+}
+
+/// Election times (ms) of the faults whose victim led.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Elections {
+    pub measured: usize,
+    pub median_ms: Option<u64>,
+    pub worst_ms: Option<u64>,
+    pub all_ms: Vec<u64>,
+}
+
+pub fn elections(faults: &[Fault]) -> Elections {
+    let mut all: Vec<u64> = faults.iter().filter_map(|f| f.election_ms).collect();
+    all.sort_unstable();
+    Elections {
+        measured: all.len(),
+        median_ms: all.get(all.len() / 2).copied(),
+        worst_ms: all.last().copied(),
+        all_ms: all,
+    }
+}
+
+/// Everything the run reports.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub verdict: &'static str,
+    pub exit_code: u8,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub arqonbus: String,
+    pub faults_by_kind: BTreeMap<&'static str, usize>,
+    pub nemesis: NemesisReport,
+    pub elections: Elections,
+    pub operations: HistoryFigures,
+    /// The checker's one-line verdict.
+    pub linearizability: String,
+    pub converged_applied_index: Option<u64>,
+    pub audit: Vec<NodeChain>,
+    pub violations: Vec<String>,
+    /// Things the harness could not do; a run with any of them fails.
+    pub errors: Vec<String>,
+}
+
+impl Summary {
+    pub fn faults_by_kind(nemesis: &NemesisReport) -> BTreeMap<&'static str, usize> {
+        let mut out = BTreeMap::new();
+        for f in &nemesis.faults {
+            *out.entry(f.kind.name()).or_insert(0) += 1;
+            if f.victim_role == "leader" && f.kind == crate::nemesis::FaultKind::KillRandom {
+                *out.entry("kill-random (was leader)").or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
+    /// The printed form.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let o = &self.operations.all;
+        let _ = writeln!(
+            out,
+            "arqonbus-chaos run: {} (exit {})",
+            self.verdict, self.exit_code
+        );
+        let _ = writeln!(
+            out,
+            "  seed {}, {:.1} s, binary {}",
+            self.seed, self.duration_s, self.arqonbus
+        );
+        let _ = writeln!(
+            out,
+            "  faults: {:?} (run extended by {:.1} s)",
+            self.faults_by_kind, self.nemesis.extended_s
+        );
+        for f in &self.nemesis.faults {
+            let election = match (f.election_ms, f.new_leader) {
+                (Some(ms), Some(l)) => format!(", new leader {l} after {ms} ms"),
+                _ if f.victim_role == "leader" => ", NO new leader in time".into(),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "    {:>6.1} s {:<12} node {} ({}){election}",
+                f.at_s,
+                f.kind.name(),
+                f.node,
+                f.victim_role
+            );
+        }
+        let e = &self.elections;
+        let _ = writeln!(
+            out,
+            "  elections: {} measured, median {} ms, worst {} ms",
+            e.measured,
+            e.median_ms.map_or("-".into(), |v| v.to_string()),
+            e.worst_ms.map_or("-".into(), |v| v.to_string())
+        );
+        let _ = writeln!(
+            out,
+            "  operations: {} invoked, {} ok, {} fail, {} info, {} open at the end",
+            o.invoked, o.ok, o.fail, o.info, o.open
+        );
+        for (f, c) in &self.operations.by_f {
+            let _ = writeln!(
+                out,
+                "    {f:<5}: {} ok, {} fail, {} info, {} open",
+                c.ok, c.fail, c.info, c.open
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  longest window with no successful write: {} ms (from {:.1} s)",
+            self.operations.longest_no_write_ms, self.operations.longest_no_write_from_s
+        );
+        let _ = writeln!(out, "  linearizability: {}", self.linearizability);
+        let _ = writeln!(
+            out,
+            "  converged at applied index {}",
+            self.converged_applied_index
+                .map_or("-".into(), |v| v.to_string())
+        );
+        for c in &self.audit {
+            let _ = writeln!(
+                out,
+                "  audit node {}: {} entries verified, head {} {}",
+                c.node, c.count, c.head_index, c.head_hash
+            );
+        }
+        for v in &self.violations {
+            let _ = writeln!(out, "  VIOLATION: {v}");
+        }
+        for e in &self.errors {
+            let _ = writeln!(out, "  ERROR: {e}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::read_history;
+
+    #[test]
+    fn counts_and_the_write_gap_come_from_the_history() {
+        let text = r#"{"process":0,"type":"invoke","f":"write","key":"k","value":1,"time_ns":0}
+{"process":1,"type":"invoke","f":"read","key":"k","value":null,"time_ns":1000000}
+{"process":0,"type":"ok","f":"write","key":"k","value":1,"time_ns":2000000}
+{"process":1,"type":"ok","f":"read","key":"k","value":1,"time_ns":3000000}
+{"process":0,"type":"invoke","f":"cas","key":"k","value":[1,2],"time_ns":4000000}
+{"process":0,"type":"info","f":"cas","key":"k","value":[1,2],"time_ns":9000000}
+{"process":2,"type":"invoke","f":"write","key":"k","value":3,"time_ns":10000000}
+"#;
+        let events = read_history(text.as_bytes()).expect("valid");
+        let f = history_figures(&events);
+        assert_eq!(f.all.invoked, 4);
+        assert_eq!((f.all.ok, f.all.fail, f.all.info, f.all.open), (2, 0, 1, 1));
+        assert_eq!(f.by_f["cas"].info, 1);
+        assert_eq!(f.longest_no_write_ms, 8);
+        assert!((f.longest_no_write_from_s - 0.002).abs() < 1e-9);
+    }
+
+    #[test]
+    fn election_median_and_worst() {
+        let fault = |ms| Fault {
+            kind: crate::nemesis::FaultKind::KillLeader,
+            node: 1,
+            victim_role: "leader",
+            at_s: 1.0,
+            term_before: Some(1),
+            election_ms: ms,
+            new_leader: Some(2),
+            new_term: Some(2),
+        };
+        let e = elections(&[
+            fault(Some(900)),
+            fault(None),
+            fault(Some(500)),
+            fault(Some(700)),
+        ]);
+        assert_eq!(
+            (e.measured, e.median_ms, e.worst_ms),
+            (3, Some(700), Some(900))
+        );
+    }
+}
