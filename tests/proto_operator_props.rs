@@ -222,6 +222,7 @@ fn operator_reply() -> impl Strategy<Value = OperatorReply> {
             )| {
                 NodeStatus {
                     node_id,
+                    advertise: format!("127.0.0.1:{}", 7100 + node_id % 100),
                     role,
                     term,
                     leader_id,

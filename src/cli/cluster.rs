@@ -141,7 +141,7 @@ pub async fn init(client: &Client) -> anyhow::Result<OperatorReply> {
         })?;
         members.push(Member {
             node_id: s.node_id,
-            addr: endpoint.clone(),
+            addr: s.advertise.clone(),
         });
     }
     let first = seen.first().map(|(e, _)| e.clone()).unwrap_or_default();

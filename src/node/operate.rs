@@ -318,6 +318,7 @@ pub(super) fn status(node: &Node) -> NodeStatus {
     };
     NodeStatus {
         node_id: node.id,
+        advertise: node.config.advertise.clone(),
         role: match m.state {
             ServerState::Leader => NodeRole::Leader,
             ServerState::Follower => NodeRole::Follower,

@@ -96,6 +96,9 @@ pub enum NodeRole {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeStatus {
     pub node_id: u64,
+    /// `host:port` this node says it is reached at (its `advertise`
+    /// setting): what `cluster init` records as the member's address.
+    pub advertise: String,
     pub role: NodeRole,
     pub term: u64,
     pub leader_id: Option<u64>,

@@ -266,6 +266,7 @@ fn audit_entry(f: &str, e: &AuditEntry) -> R {
 
 fn node_status(s: &NodeStatus) -> R {
     id("node_id", s.node_id)?;
+    addr("advertise", &s.advertise)?;
     if let Some(l) = s.leader_id {
         id("leader_id", l)?;
     }

@@ -244,6 +244,7 @@ pub(super) fn catalogue() -> Vec<(&'static str, Message)> {
             "operated_node_status",
             done(OperatorReply::NodeStatus(NodeStatus {
                 node_id: 1,
+                advertise: "127.0.0.1:7101".into(),
                 role: NodeRole::Leader,
                 term: 3,
                 leader_id: Some(1),
