@@ -35,18 +35,25 @@ pub(super) fn not_leader(node: &Node, leader: Option<NodeId>, addr: Option<Strin
 }
 
 /// Succeeds on a leader that has heard from a majority recently; waits a
-/// bounded time for an election to finish; otherwise says who to ask.
+/// bounded time for an election to finish (and, on a leader elected a
+/// moment ago, for the first acknowledgements from a majority); otherwise
+/// says who to ask. Nothing has been proposed when this fails.
 pub(super) async fn leader_check(node: &Node) -> Result<(), Reject> {
     let wait = Duration::from_millis(node.config.client.leader_wait_ms);
+    let me = node.id;
+    let settled = |m: &RaftMetrics<NodeId, openraft::BasicNode>| match m.current_leader {
+        Some(id) if id == me => m.millis_since_quorum_ack.is_some(),
+        other => other.is_some(),
+    };
     let m = node
         .raft
         .wait(Some(wait))
-        .metrics(|m| m.current_leader.is_some(), "a leader is known")
+        .metrics(settled, "a leader is known (and, here, acknowledged)")
         .await
         .map_err(|_| {
             (
                 ErrorCode::NoLeader,
-                format!("no leader was elected within {wait:?}"),
+                format!("no leader was elected and acknowledged within {wait:?}"),
             )
         })?;
     match m.current_leader {
