@@ -10,11 +10,21 @@
 //! - Everything else — a timeout, a connection lost after sending,
 //!   `no_quorum` (the node's deadline passed after proposing), an answer we
 //!   do not understand — is `info`. A write is never `fail` on a guess.
+//!
+//! A proposal is sent with `Retry::Safe`: the client may have sent it more
+//! than once before the error it returns, and the last error says nothing
+//! about an earlier send that timed out. So only an `approval` (`ok`) and a
+//! refusal that any send of it would get — `forbidden`, `conflict`,
+//! `invalid_message`, `stale_timestamp`, `too_large`, `unauthenticated`,
+//! `unsupported_version`, or a client that never sent anything — are
+//! known; everything else, `not_leader` and unreachable nodes included, is
+//! `info`, and the workload re-sends the same id.
 
 use crate::recorder::Kind;
 use arqonbus::client::ClientError;
 use arqonbus::proto::error::ErrorCode;
 use arqonbus::proto::operator::OperatorReply;
+use arqonbus::proto::reply::Approval;
 use arqonbus::state::value::ParamValue;
 use serde_json::{json, Value};
 
@@ -85,6 +95,29 @@ pub fn classify_read(reply: Result<OperatorReply, ClientError>, param: &str) -> 
     }
 }
 
+/// A proposal's outcome: the kind and, unless `ok`, the error.
+pub fn classify_propose(reply: &Result<Approval, ClientError>) -> (Kind, Option<String>) {
+    let known_refusal = |e: &ClientError| match e {
+        ClientError::NoEndpoints | ClientError::Setup(_) => true,
+        ClientError::Server { error, .. } => matches!(
+            error.code,
+            ErrorCode::Forbidden
+                | ErrorCode::Conflict { .. }
+                | ErrorCode::InvalidMessage { .. }
+                | ErrorCode::StaleTimestamp { .. }
+                | ErrorCode::TooLarge { .. }
+                | ErrorCode::Unauthenticated
+                | ErrorCode::UnsupportedVersion { .. }
+        ),
+        _ => false,
+    };
+    match reply {
+        Ok(_) => (Kind::Ok, None),
+        Err(e) if known_refusal(e) => (Kind::Fail, Some(e.to_string())),
+        Err(e) => (Kind::Info, Some(e.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +169,24 @@ mod tests {
             violations: Vec::new(),
         };
         assert_eq!(classify_write(Ok(refused)).kind, Kind::Fail);
+    }
+
+    #[test]
+    fn a_proposal_is_fail_only_when_no_send_could_apply() {
+        let kind = |e: ClientError| classify_propose(&Err(e)).0;
+        assert_eq!(kind(server(ErrorCode::NoQuorum)), Kind::Info);
+        // A retried call's last error hides an earlier send that timed out.
+        assert_eq!(kind(server(ErrorCode::NoLeader)), Kind::Info);
+        let unreachable = ClientError::Unreachable {
+            endpoints: vec!["n1".into()],
+            last: "refused".into(),
+        };
+        assert_eq!(kind(unreachable), Kind::Info);
+        let conflict = server(ErrorCode::Conflict {
+            proposal_id: "p-1".into(),
+        });
+        assert_eq!(kind(conflict), Kind::Fail);
+        assert_eq!(kind(server(ErrorCode::Forbidden)), Kind::Fail);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use crate::cluster::{run_cli, Cluster};
 use crate::nemesis::{self, FaultKind, NemesisOptions, NemesisReport};
+use crate::proposals::{ProposalOptions, ProposalWorkload, PROPOSAL_TARGET};
 use crate::recorder::Recorder;
 use crate::report::{self, Status};
 use crate::rng::Rng;
@@ -76,6 +77,16 @@ pub struct RunArgs {
     /// Operations per second over all clients.
     #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
+    /// Concurrent proposer tasks (0: no proposal workload).
+    #[arg(long, default_value_t = 2)]
+    pub proposers: u64,
+    /// Proposals per second over all proposers.
+    #[arg(long, default_value_t = 10.0)]
+    pub proposal_rate: f64,
+    /// Seconds a proposal with an unknown outcome is re-sent before the
+    /// proposer gives up on it.
+    #[arg(long, default_value_t = 30)]
+    pub resend_bound: u64,
     /// Operations per register key before moving to a fresh key.
     #[arg(long, default_value_t = 100)]
     pub ops_per_key: u64,
@@ -125,6 +136,7 @@ pub async fn run(args: RunArgs) -> u8 {
         nemesis: NemesisReport::default(),
         elections: Default::default(),
         operations: Default::default(),
+        proposals: Default::default(),
         linearizability: "not checked".into(),
         converged_applied_index: None,
         audit: Vec::new(),
@@ -169,8 +181,8 @@ async fn execute(
     unknown: &mut bool,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.clients > 0 && args.rate > 0.0 && args.interval > 0.0,
-        "--clients, --rate and --interval must be positive"
+        args.clients > 0 && args.rate > 0.0 && args.interval > 0.0 && args.proposal_rate > 0.0,
+        "--clients, --rate, --proposal-rate and --interval must be positive"
     );
     let exe = arqonbus_binary(args.arqonbus.as_deref())?;
     summary.arqonbus = exe.display().to_string();
@@ -202,6 +214,25 @@ async fn execute(
         options,
         cluster.endpoints(),
         (cluster.certs(), "operator"),
+        recorder.clone(),
+        &mut rng,
+    )?;
+    let proposal_options = ProposalOptions {
+        proposers: args.proposers,
+        rate: args.proposal_rate,
+        target: PROPOSAL_TARGET.into(),
+        // A short retry budget, so that a failover often leaves a proposal
+        // with an unknown outcome for the workload to re-send.
+        request_timeout: Duration::from_secs(2),
+        retry_budget: Duration::from_secs(1),
+        resend_bound: Duration::from_secs(args.resend_bound),
+        duplicate_percent: 10,
+    };
+    let proposer = (cluster.certs(), "proposer");
+    let proposing = ProposalWorkload::start(
+        proposal_options,
+        cluster.endpoints(),
+        proposer,
         recorder,
         &mut rng,
     )?;
@@ -225,8 +256,15 @@ async fn execute(
     summary.faults_by_kind = Summary::faults_by_kind(&report);
     summary.elections = summary::elections(&report.faults);
     summary.nemesis = report;
-    // The workload stops before healing, so the end state is settled.
-    let abandoned = workload.stop(Duration::from_secs(30)).await?;
+    // The workloads stop before healing, so the end state is settled. A
+    // proposal being re-sent may take up to --resend-bound to settle.
+    let resend_bound = Duration::from_secs(args.resend_bound + 15);
+    let (registers, proposed) = tokio::join!(
+        workload.stop(Duration::from_secs(30)),
+        proposing.stop(resend_bound)
+    );
+    let (submitted, abandoned_proposers) = proposed?;
+    let abandoned = registers? + abandoned_proposers;
     if abandoned > 0 {
         eprintln!("arqonbus-chaos: {abandoned} workload tasks were still waiting at the end");
     }
@@ -242,6 +280,7 @@ async fn execute(
     let events =
         crate::history::read_history(text.as_bytes()).context("reading back the history")?;
     summary.operations = summary::history_figures(&events);
+    summary.proposals = crate::proposal_check::figures(&events, &submitted);
     let checked =
         report::check_history(text.as_bytes(), args.max_states).context("checking the history")?;
     summary.linearizability = checked
@@ -261,6 +300,9 @@ async fn execute(
     let (chains, violations) =
         crate::audit_check::verify_all(cluster.status_client(), &nodes).await;
     summary.audit = chains;
+    summary.violations.extend(violations);
+    let client = cluster.status_client();
+    let violations = crate::proposal_check::verify(client, &nodes, &submitted).await;
     summary.violations.extend(violations);
     Ok(())
 }
@@ -282,8 +324,8 @@ async fn setup_targets(
         file.display().to_string(),
     );
     let mut targets = Vec::new();
-    for i in 0..count {
-        let target = workload::target_name(i);
+    let names = (0..count).map(workload::target_name);
+    for target in names.chain([PROPOSAL_TARGET.to_string()]) {
         let cli = [
             "--endpoints",
             &endpoints,
@@ -299,7 +341,9 @@ async fn setup_targets(
             &file,
         ];
         run_cli(cluster.exe(), &cli, &out.join("setup.log")).await?;
-        targets.push(target);
+        if target != PROPOSAL_TARGET {
+            targets.push(target);
+        }
     }
     Ok(targets)
 }

@@ -123,6 +123,7 @@ pub struct Summary {
     pub nemesis: NemesisReport,
     pub elections: Elections,
     pub operations: HistoryFigures,
+    pub proposals: crate::proposal_check::ProposalFigures,
     /// The checker's one-line verdict.
     pub linearizability: String,
     pub converged_applied_index: Option<u64>,
@@ -202,6 +203,26 @@ impl Summary {
             out,
             "  longest window with no successful write: {} ms (from {:.1} s)",
             self.operations.longest_no_write_ms, self.operations.longest_no_write_from_s
+        );
+        let p = &self.proposals;
+        let _ = writeln!(
+            out,
+            "  proposals: {} ids, {} sends ({} ok, {} fail, {} info, {} open); \
+             {} re-sends after an unknown outcome ({} ids then decided), {} duplicates",
+            p.ids,
+            p.invoked,
+            p.ok,
+            p.fail,
+            p.info,
+            p.open,
+            p.resends,
+            p.decided_after_resend,
+            p.duplicates
+        );
+        let _ = writeln!(
+            out,
+            "    decisions: {:?}; {} refused, {} given up unknown",
+            p.decisions, p.refused, p.unknown
         );
         let _ = writeln!(out, "  linearizability: {}", self.linearizability);
         let _ = writeln!(

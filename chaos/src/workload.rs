@@ -15,8 +15,8 @@
 //! synthetic initial write. Consecutive blocks of `ops_per_key` operations
 //! go to one key, then the workload moves to a fresh one.
 //!
-//! The proposal workload (`propose` events) will be a sibling of this
-//! module, recording into the same [`Recorder`].
+//! The proposal workload (`propose` events) is its sibling,
+//! `proposals.rs`, recording into the same [`Recorder`].
 
 use crate::outcome::{classify_read, classify_write, Classified};
 use crate::recorder::{Event, Kind, Recorder};
