@@ -18,6 +18,7 @@ pub(super) struct Connections {
     config: quinn::ClientConfig,
     connect_timeout: Duration,
     request_timeout: Duration,
+    silence_timeout: Duration,
     open: Mutex<BTreeMap<String, quinn::Connection>>,
     leader: Mutex<Option<String>>,
     seq: AtomicU64,
@@ -28,6 +29,7 @@ impl Connections {
         config: quinn::ClientConfig,
         connect_timeout: Duration,
         request_timeout: Duration,
+        silence_timeout: Duration,
     ) -> Result<Self, ClientError> {
         let bind = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let endpoint =
@@ -39,6 +41,7 @@ impl Connections {
             config,
             connect_timeout,
             request_timeout,
+            silence_timeout,
             open: Mutex::default(),
             leader: Mutex::default(),
             seq: AtomicU64::new(start),
@@ -164,7 +167,22 @@ impl Connections {
         let timeout = timeout_for(request, self.request_timeout);
         let (mut send, mut recv) = self.open(endpoint, request).await?;
         let _ = send.finish();
-        let answer = tokio::time::timeout(timeout, read_frame(&mut recv)).await;
+        let conn = self.cached(endpoint);
+        let answer = tokio::select! {
+            a = tokio::time::timeout(timeout, read_frame(&mut recv)) => a,
+            () = peer_silent(conn.clone(), self.silence_timeout) => {
+                // A killed or paused node sends nothing, not even a close:
+                // give up on it now instead of at the idle timeout.
+                if let Some(conn) = &conn {
+                    conn.close(0u32.into(), b"peer silent");
+                }
+                self.forget(endpoint);
+                return Err(ClientError::Timeout {
+                    endpoint: format!("{endpoint} (silent for {:?})", self.silence_timeout),
+                    timeout: self.silence_timeout,
+                });
+            }
+        };
         let protocol = |reason: String| ClientError::Protocol {
             endpoint: endpoint.to_string(),
             reason,
@@ -198,6 +216,28 @@ fn timeout_for(request: &Request, normal: Duration) -> Duration {
             Duration::from_secs(65)
         }
         _ => normal,
+    }
+}
+
+/// Returns once `conn` has received no datagram for `silence`. A live
+/// node answers our keep-alives (every 300 ms) at once, so silence means it
+/// is dead, paused or cut off; never returns without a connection.
+async fn peer_silent(conn: Option<quinn::Connection>, silence: Duration) {
+    let Some(conn) = conn else {
+        return std::future::pending().await;
+    };
+    let tick = (silence / 4).max(Duration::from_millis(10));
+    let mut seen = conn.stats().udp_rx.datagrams;
+    let mut quiet_since = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(tick).await;
+        let now = conn.stats().udp_rx.datagrams;
+        if now != seen {
+            seen = now;
+            quiet_since = tokio::time::Instant::now();
+        } else if quiet_since.elapsed() >= silence {
+            return;
+        }
     }
 }
 
