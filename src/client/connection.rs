@@ -10,7 +10,7 @@ use crate::transport;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 pub(super) struct Connections {
@@ -21,8 +21,14 @@ pub(super) struct Connections {
     silence_timeout: Duration,
     open: Mutex<BTreeMap<String, quinn::Connection>>,
     leader: Mutex<Option<String>>,
+    /// Endpoints that failed recently, and when: a redirect to one of them
+    /// (a follower that has not yet noticed its leader died) is not followed.
+    suspects: Mutex<BTreeMap<String, Instant>>,
     seq: AtomicU64,
 }
+
+/// How long a failed endpoint is not trusted as a redirect target.
+const SUSPECT_FOR: Duration = Duration::from_secs(1);
 
 impl Connections {
     pub(super) fn new(
@@ -44,6 +50,7 @@ impl Connections {
             silence_timeout,
             open: Mutex::default(),
             leader: Mutex::default(),
+            suspects: Mutex::default(),
             seq: AtomicU64::new(start),
         })
     }
@@ -54,15 +61,28 @@ impl Connections {
         }
     }
 
+    /// Drops `endpoint`'s connection after a failure and suspects it.
     pub(super) fn forget(&self, endpoint: &str) {
         if let Ok(mut open) = self.open.lock() {
             open.remove(endpoint);
+        }
+        if let Ok(mut s) = self.suspects.lock() {
+            s.insert(endpoint.to_string(), Instant::now());
         }
         if let Ok(mut l) = self.leader.lock() {
             if l.as_deref() == Some(endpoint) {
                 *l = None;
             }
         }
+    }
+
+    /// Whether `endpoint` failed within the last [`SUSPECT_FOR`].
+    pub(super) fn is_suspect(&self, endpoint: &str) -> bool {
+        self.suspects
+            .lock()
+            .ok()
+            .and_then(|s| s.get(endpoint).map(|at| at.elapsed() < SUSPECT_FOR))
+            .unwrap_or(false)
     }
 
     fn cached(&self, endpoint: &str) -> Option<quinn::Connection> {
@@ -99,6 +119,9 @@ impl Connections {
                     if let Ok(mut open) = self.open.lock() {
                         open.insert(e.clone(), conn);
                     }
+                    if let Ok(mut s) = self.suspects.lock() {
+                        s.remove(&e);
+                    }
                     return Ok(e);
                 }
                 Ok((_, Err(err))) => last = err.to_string(),
@@ -124,6 +147,9 @@ impl Connections {
         .await?;
         if let Ok(mut open) = self.open.lock() {
             open.insert(endpoint.to_string(), conn.clone());
+        }
+        if let Ok(mut s) = self.suspects.lock() {
+            s.remove(endpoint);
         }
         Ok(conn)
     }

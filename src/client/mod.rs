@@ -154,7 +154,7 @@ impl Client {
                     ErrorCode::NotLeader {
                         leader_addr: Some(addr),
                         ..
-                    } => {
+                    } if !self.conns.is_suspect(addr) => {
                         self.conns.set_leader(Some(addr.clone()));
                         true
                     }
