@@ -2,4 +2,5 @@
 //! timed unit tests.
 
 pub mod cluster;
+pub mod sessions;
 pub mod storage;

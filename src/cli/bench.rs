@@ -1,6 +1,6 @@
 //! `arqonbus bench ...`: prints benchmark figures as text or JSON.
 
-use crate::bench::{cluster, storage};
+use crate::bench::{cluster, sessions, storage};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -12,6 +12,32 @@ pub enum Bench {
     /// Three local nodes: leader SIGKILL → new leader and → first write
     /// (median and worst of --runs), and write latency with 1 and many clients.
     Cluster(ClusterArgs),
+    /// Three local nodes and proposer sessions: telemetry samples/s accepted
+    /// by the leader, proposal round trips with 1 and many sessions, time
+    /// degraded after a leader kill and after a lost quorum returns.
+    Sessions(SessionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Directory for the nodes' data (a fresh temporary one under it).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Leader kills and quorum losses to time.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Proposals per session in the round-trip figures.
+    #[arg(long, default_value_t = 200)]
+    pub proposals: usize,
+    /// Concurrent sessions for the second round-trip figure.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// Concurrent telemetry senders.
+    #[arg(long, default_value_t = 4)]
+    pub senders: usize,
+    /// Seconds of telemetry sending.
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +82,26 @@ pub async fn run(bench: Bench) -> anyhow::Result<i32> {
             let many = cluster::writes(&c, args.clients, args.writes.div_ceil(4).max(1)).await?;
             let failover = cluster::failover(&mut c, &operator, args.runs).await?;
             let figures = serde_json::json!({ "writes_1_client": one, "writes_many_clients": many, "failover": failover });
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(super::exit::OK)
+        }
+        Bench::Sessions(args) => {
+            let dir = tempfile::Builder::new()
+                .prefix("arqonbus-bench-")
+                .tempdir_in(&args.dir)?;
+            let exe = std::env::current_exe()?;
+            let (mut c, _) = cluster::start(&exe, dir.path()).await?;
+            let telemetry = sessions::telemetry(&c, args.senders, args.seconds).await?;
+            let one = sessions::proposals(&c, dir.path(), 1, args.proposals).await?;
+            let each = args.proposals.div_ceil(4).max(1);
+            let many = sessions::proposals(&c, dir.path(), args.clients, each).await?;
+            let degraded = sessions::degraded(&mut c, dir.path(), args.runs).await?;
+            let figures = serde_json::json!({
+                "telemetry": telemetry,
+                "proposals_1_session": one,
+                "proposals_many_sessions": many,
+                "degraded": degraded,
+            });
             println!("{}", serde_json::to_string_pretty(&figures)?);
             Ok(super::exit::OK)
         }

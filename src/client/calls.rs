@@ -1,6 +1,7 @@
 //! The proposer's and agent's calls: proposals, telemetry, status. Basic
 //! versions on top of [`Client::call`]; the resilient client (circuit
-//! breaker, degraded mode, telemetry buffer) comes later.
+//! breaker, degraded mode, telemetry buffer) is
+//! [`ProposerSession`](super::ProposerSession).
 
 use super::{Client, ClientError, Retry};
 use crate::proto::message::{Proposal, StatusQuery, TelemetryBatch, TelemetrySample};

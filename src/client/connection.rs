@@ -10,7 +10,7 @@ use crate::transport;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 pub(super) struct Connections {
@@ -18,16 +18,24 @@ pub(super) struct Connections {
     config: quinn::ClientConfig,
     connect_timeout: Duration,
     request_timeout: Duration,
+    silence_timeout: Duration,
     open: Mutex<BTreeMap<String, quinn::Connection>>,
     leader: Mutex<Option<String>>,
+    /// Endpoints that failed recently, and when: a redirect to one of them
+    /// (a follower that has not yet noticed its leader died) is not followed.
+    suspects: Mutex<BTreeMap<String, Instant>>,
     seq: AtomicU64,
 }
+
+/// How long a failed endpoint is not trusted as a redirect target.
+const SUSPECT_FOR: Duration = Duration::from_secs(1);
 
 impl Connections {
     pub(super) fn new(
         config: quinn::ClientConfig,
         connect_timeout: Duration,
         request_timeout: Duration,
+        silence_timeout: Duration,
     ) -> Result<Self, ClientError> {
         let bind = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let endpoint =
@@ -39,8 +47,10 @@ impl Connections {
             config,
             connect_timeout,
             request_timeout,
+            silence_timeout,
             open: Mutex::default(),
             leader: Mutex::default(),
+            suspects: Mutex::default(),
             seq: AtomicU64::new(start),
         })
     }
@@ -51,15 +61,28 @@ impl Connections {
         }
     }
 
+    /// Drops `endpoint`'s connection after a failure and suspects it.
     pub(super) fn forget(&self, endpoint: &str) {
         if let Ok(mut open) = self.open.lock() {
             open.remove(endpoint);
+        }
+        if let Ok(mut s) = self.suspects.lock() {
+            s.insert(endpoint.to_string(), Instant::now());
         }
         if let Ok(mut l) = self.leader.lock() {
             if l.as_deref() == Some(endpoint) {
                 *l = None;
             }
         }
+    }
+
+    /// Whether `endpoint` failed within the last [`SUSPECT_FOR`].
+    pub(super) fn is_suspect(&self, endpoint: &str) -> bool {
+        self.suspects
+            .lock()
+            .ok()
+            .and_then(|s| s.get(endpoint).map(|at| at.elapsed() < SUSPECT_FOR))
+            .unwrap_or(false)
     }
 
     fn cached(&self, endpoint: &str) -> Option<quinn::Connection> {
@@ -96,6 +119,9 @@ impl Connections {
                     if let Ok(mut open) = self.open.lock() {
                         open.insert(e.clone(), conn);
                     }
+                    if let Ok(mut s) = self.suspects.lock() {
+                        s.remove(&e);
+                    }
                     return Ok(e);
                 }
                 Ok((_, Err(err))) => last = err.to_string(),
@@ -121,6 +147,9 @@ impl Connections {
         .await?;
         if let Ok(mut open) = self.open.lock() {
             open.insert(endpoint.to_string(), conn.clone());
+        }
+        if let Ok(mut s) = self.suspects.lock() {
+            s.remove(endpoint);
         }
         Ok(conn)
     }
@@ -164,7 +193,22 @@ impl Connections {
         let timeout = timeout_for(request, self.request_timeout);
         let (mut send, mut recv) = self.open(endpoint, request).await?;
         let _ = send.finish();
-        let answer = tokio::time::timeout(timeout, read_frame(&mut recv)).await;
+        let conn = self.cached(endpoint);
+        let answer = tokio::select! {
+            a = tokio::time::timeout(timeout, read_frame(&mut recv)) => a,
+            () = peer_silent(conn.clone(), self.silence_timeout) => {
+                // A killed or paused node sends nothing, not even a close:
+                // give up on it now instead of at the idle timeout.
+                if let Some(conn) = &conn {
+                    conn.close(0u32.into(), b"peer silent");
+                }
+                self.forget(endpoint);
+                return Err(ClientError::Timeout {
+                    endpoint: format!("{endpoint} (silent for {:?})", self.silence_timeout),
+                    timeout: self.silence_timeout,
+                });
+            }
+        };
         let protocol = |reason: String| ClientError::Protocol {
             endpoint: endpoint.to_string(),
             reason,
@@ -198,6 +242,28 @@ fn timeout_for(request: &Request, normal: Duration) -> Duration {
             Duration::from_secs(65)
         }
         _ => normal,
+    }
+}
+
+/// Returns once `conn` has received no datagram for `silence`. A live
+/// node answers our keep-alives (every 300 ms) at once, so silence means it
+/// is dead, paused or cut off; never returns without a connection.
+async fn peer_silent(conn: Option<quinn::Connection>, silence: Duration) {
+    let Some(conn) = conn else {
+        return std::future::pending().await;
+    };
+    let tick = (silence / 4).max(Duration::from_millis(10));
+    let mut seen = conn.stats().udp_rx.datagrams;
+    let mut quiet_since = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(tick).await;
+        let now = conn.stats().udp_rx.datagrams;
+        if now != seen {
+            seen = now;
+            quiet_since = tokio::time::Instant::now();
+        } else if quiet_since.elapsed() >= silence {
+            return;
+        }
     }
 }
 

@@ -13,9 +13,14 @@ pub mod breaker;
 mod calls;
 mod connection;
 pub mod last_known_good;
+pub mod session;
 mod subscription;
 pub mod telemetry_buffer;
 
+pub use session::{
+    DegradedReason, Mode, ModeChange, ParameterSet, ParameterSource, ProposerSession, SessionError,
+    SessionOptions, SessionStats, TelemetryOutcome,
+};
 pub use subscription::Subscription;
 
 use crate::proto::error::{ErrorCode, ErrorReply};
@@ -37,6 +42,10 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Total time a call may spend retrying.
     pub retry_budget: Duration,
+    /// A request in flight is given up (outcome unknown) when its node has
+    /// sent no packet for this long; keep it above twice the keep-alive
+    /// interval (300 ms).
+    pub silence_timeout: Duration,
 }
 
 impl ClientOptions {
@@ -47,6 +56,7 @@ impl ClientOptions {
             connect_timeout: Duration::from_millis(500),
             request_timeout: Duration::from_secs(5),
             retry_budget: Duration::from_secs(10),
+            silence_timeout: Duration::from_millis(700),
         }
     }
 }
@@ -112,7 +122,12 @@ impl Client {
             &TransportTuning::default(),
         )
         .map_err(|e| ClientError::Setup(e.to_string()))?;
-        let conns = Connections::new(config, options.connect_timeout, options.request_timeout)?;
+        let conns = Connections::new(
+            config,
+            options.connect_timeout,
+            options.request_timeout,
+            options.silence_timeout,
+        )?;
         Ok(Client {
             options: Arc::new(options),
             conns: Arc::new(conns),
@@ -139,7 +154,7 @@ impl Client {
                     ErrorCode::NotLeader {
                         leader_addr: Some(addr),
                         ..
-                    } => {
+                    } if !self.conns.is_suspect(addr) => {
                         self.conns.set_leader(Some(addr.clone()));
                         true
                     }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod proposer;
 pub mod sessions;
 
 use arqonbus::audit::verify::Verifier;
