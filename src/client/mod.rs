@@ -23,6 +23,8 @@ use crate::proto::operator::{OperatorReply, OperatorRequest};
 use crate::proto::{Reply, Request};
 use crate::transport::{self, TlsCredentials, TransportTuning, ALPN_CLIENT};
 use connection::Connections;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +39,12 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Total time a call may spend retrying.
     pub retry_budget: Duration,
+    /// Where to dial a `host:port` instead of looking it up, like curl's
+    /// `--resolve`: the certificate is still checked against `host`. For a
+    /// cluster whose nodes advertise names the client cannot resolve
+    /// (containers: `node1:7100` published on `127.0.0.1:17101`), so that
+    /// the endpoints and the leader redirects both reach the right node.
+    pub resolve: BTreeMap<String, SocketAddr>,
 }
 
 impl ClientOptions {
@@ -47,8 +55,26 @@ impl ClientOptions {
             connect_timeout: Duration::from_millis(500),
             request_timeout: Duration::from_secs(5),
             retry_budget: Duration::from_secs(10),
+            resolve: BTreeMap::new(),
         }
     }
+}
+
+/// Parses one `host:port=ip:port` override of [`ClientOptions::resolve`].
+pub fn parse_resolve(entry: &str) -> Result<(String, SocketAddr), String> {
+    let (name, addr) = entry
+        .split_once('=')
+        .ok_or_else(|| format!("`{entry}`: expected host:port=ip:port"))?;
+    let name = name.trim();
+    match name.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
+        _ => return Err(format!("`{entry}`: `{name}` is not host:port")),
+    }
+    let addr = addr
+        .trim()
+        .parse::<SocketAddr>()
+        .map_err(|e| format!("`{entry}`: `{addr}` is not ip:port ({e})"))?;
+    Ok((name.to_string(), addr))
 }
 
 /// Why a call failed.
@@ -112,7 +138,12 @@ impl Client {
             &TransportTuning::default(),
         )
         .map_err(|e| ClientError::Setup(e.to_string()))?;
-        let conns = Connections::new(config, options.connect_timeout, options.request_timeout)?;
+        let conns = Connections::new(
+            config,
+            options.connect_timeout,
+            options.request_timeout,
+            options.resolve.clone(),
+        )?;
         Ok(Client {
             options: Arc::new(options),
             conns: Arc::new(conns),
