@@ -24,7 +24,7 @@ endpoints=node1:7100,node2:7100,node3:7100
 resolve=node1:7100=127.0.0.1:17101,node2:7100=127.0.0.1:17102,node3:7100=127.0.0.1:17103
 
 now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f s", b - a }'; }
 say() { echo "== $*" >&2; }
 
 say "static release build of arqonbus ($bin)"
