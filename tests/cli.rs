@@ -196,3 +196,88 @@ fn audit_verify_names_an_entry_corrupted_on_disk() {
         assert!(r.stderr.contains("audit entry 3"), "{}", r.stderr);
     });
 }
+
+#[test]
+fn health_and_resolve_overrides() {
+    one_cluster_at_a_time(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = three_nodes(dir.path(), &[]).await;
+        let endpoints = c.endpoints();
+
+        // A node's own certificate is enough to ask it for its status.
+        let r = arqonbus(&c, "node-1", &["health", "--endpoint", &endpoints[0]]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.starts_with("healthy: node 1 "), "{}", r.stdout);
+
+        // Nothing listening: unhealthy, within the bound.
+        let started = Instant::now();
+        let r = arqonbus(
+            &c,
+            "node-1",
+            &["health", "--endpoint", "127.0.0.1:9", "--timeout-ms", "300"],
+        );
+        assert_eq!(r.code, 1, "{}", r.stdout);
+        assert!(r.stderr.starts_with("unhealthy: "), "{}", r.stderr);
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        // Endpoints named as only the certificates know them (`node-N`,
+        // unresolvable here), dialled where `--resolve` says.
+        let names: Vec<String> = endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| format!("node-{}:{}", i + 1, e.rsplit_once(':').unwrap().1))
+            .collect();
+        let resolve: Vec<String> = names
+            .iter()
+            .zip(&endpoints)
+            .map(|(n, e)| format!("{n}={e}"))
+            .collect();
+        let r = arqonbus(
+            &c,
+            "operator",
+            &[
+                "params",
+                "set",
+                "--target",
+                TARGET,
+                "--set",
+                "batch_size=40",
+                "--endpoints",
+                &names.join(","),
+                "--resolve",
+                &resolve.join(","),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = arqonbus(
+            &c,
+            "viewer",
+            &[
+                "params",
+                "get",
+                "--target",
+                TARGET,
+                "--endpoints",
+                &names.join(","),
+            ],
+        );
+        assert_eq!(r.code, 1, "unresolvable without --resolve: {}", r.stdout);
+        assert!(r.stderr.contains("--resolve"), "a hint: {}", r.stderr);
+
+        let r = arqonbus(
+            &c,
+            "operator",
+            &[
+                "params",
+                "set",
+                "--target",
+                TARGET,
+                "--set",
+                "batch_size=41",
+                "--resolve",
+                "node-1:1",
+            ],
+        );
+        assert_eq!(r.code, 2, "{}", r.stderr);
+    });
+}

@@ -1,10 +1,12 @@
 //! Global flags: where the cluster is, who we are, how to print. They are
 //! accepted after any subcommand and read from `ARQONBUS_*` variables.
 
-use crate::client::{Client, ClientOptions};
+use crate::client::{parse_resolve, Client, ClientOptions};
 use crate::transport::TlsCredentials;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,6 +35,12 @@ pub struct GlobalArgs {
     /// Client key file.
     #[arg(long, global = true)]
     pub key: Option<PathBuf>,
+    /// Dial `host:port` at `ip:port` instead of looking it up, keeping
+    /// `host` for the certificate check: `node1:7100=127.0.0.1:17101`,
+    /// separated by commas. For nodes that advertise names only their own
+    /// network resolves (containers); applies to leader redirects too.
+    #[arg(long, global = true, env = "ARQONBUS_RESOLVE", value_delimiter = ',', value_parser = check_resolve)]
+    pub resolve: Vec<String>,
     /// Output format of commands that print data.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -57,13 +65,28 @@ impl GlobalArgs {
         if self.endpoints.is_empty() {
             bail!("give the cluster's endpoints: --endpoints A,B,C or ARQONBUS_ENDPOINTS");
         }
-        Ok(Client::new(ClientOptions::new(
-            self.endpoints.clone(),
-            self.credentials()?,
-        ))?)
+        let mut options = ClientOptions::new(self.endpoints.clone(), self.credentials()?);
+        options.resolve = self.resolve_map();
+        Ok(Client::new(options)?)
+    }
+
+    /// The `--resolve` entries; empty ones (`ARQONBUS_RESOLVE=`) are none.
+    pub fn resolve_map(&self) -> BTreeMap<String, SocketAddr> {
+        self.resolve
+            .iter()
+            .filter_map(|e| parse_resolve(e).ok())
+            .collect()
     }
 
     pub fn json(&self) -> bool {
         self.output == Output::Json
     }
+}
+
+/// A `--resolve` entry is `host:port=ip:port`, or empty (ignored).
+fn check_resolve(entry: &str) -> Result<String, String> {
+    if !entry.trim().is_empty() {
+        parse_resolve(entry)?;
+    }
+    Ok(entry.to_string())
 }

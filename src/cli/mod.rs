@@ -7,6 +7,7 @@ mod certs;
 mod cluster;
 mod connect;
 mod dev;
+mod health;
 mod node;
 mod output;
 mod proposals;
@@ -52,6 +53,8 @@ pub enum Command {
     Node(node::NodeArgs),
     /// Run a local three-node cluster (certificates, nodes, bootstrap).
     Dev(dev::DevArgs),
+    /// Exit 0 if one node answers a status request, else 1 (health checks).
+    Health(health::HealthArgs),
     /// Bootstrap, inspect and change the cluster.
     #[command(subcommand)]
     Cluster(cluster::Cluster),
@@ -86,6 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Certs(c) => certs::run(c),
         Command::Node(n) => node::run(n, g.certs.clone()).await,
         Command::Dev(d) => dev::run(d).await,
+        Command::Health(h) => health::run(g, h).await,
         Command::Cluster(c) => cluster::run(g, c).await,
         Command::Constraints(c) => target::constraints(g, c).await,
         Command::Params(p) => target::params(g, p).await,

@@ -8,8 +8,9 @@ use crate::proto::{self, Message, Reply, Request};
 use crate::raft::network::resolve;
 use crate::transport;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
@@ -19,6 +20,7 @@ pub(super) struct Connections {
     connect_timeout: Duration,
     request_timeout: Duration,
     silence_timeout: Duration,
+    resolve: Arc<BTreeMap<String, SocketAddr>>,
     open: Mutex<BTreeMap<String, quinn::Connection>>,
     leader: Mutex<Option<String>>,
     /// Endpoints that failed recently, and when: a redirect to one of them
@@ -36,6 +38,7 @@ impl Connections {
         connect_timeout: Duration,
         request_timeout: Duration,
         silence_timeout: Duration,
+        resolve: BTreeMap<String, SocketAddr>,
     ) -> Result<Self, ClientError> {
         let bind = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let endpoint =
@@ -48,6 +51,7 @@ impl Connections {
             connect_timeout,
             request_timeout,
             silence_timeout,
+            resolve: Arc::new(resolve),
             open: Mutex::default(),
             leader: Mutex::default(),
             suspects: Mutex::default(),
@@ -104,13 +108,17 @@ impl Connections {
         }
         let mut attempts = JoinSet::new();
         for e in endpoints {
-            let (endpoint, config, deadline) = (
+            let (endpoint, config, deadline, resolve) = (
                 self.endpoint.clone(),
                 self.config.clone(),
                 self.connect_timeout,
+                self.resolve.clone(),
             );
             let e = e.clone();
-            attempts.spawn(async move { (e.clone(), dial(&endpoint, config, &e, deadline).await) });
+            attempts.spawn(async move {
+                let conn = dial(&endpoint, config, &e, &resolve, deadline).await;
+                (e, conn)
+            });
         }
         let mut last = String::from("no attempt finished");
         while let Some(done) = attempts.join_next().await {
@@ -142,6 +150,7 @@ impl Connections {
             &self.endpoint,
             self.config.clone(),
             endpoint,
+            &self.resolve,
             self.connect_timeout,
         )
         .await?;
@@ -267,18 +276,37 @@ async fn peer_silent(conn: Option<quinn::Connection>, silence: Duration) {
     }
 }
 
+/// The name to check the server's certificate against and the socket
+/// address to dial: from `overrides` if `addr` is there, else looked up.
+async fn locate(
+    addr: &str,
+    overrides: &BTreeMap<String, SocketAddr>,
+) -> Result<(String, SocketAddr), String> {
+    match overrides.get(addr) {
+        Some(sock) => {
+            let (host, _) = addr.rsplit_once(':').ok_or("expected host:port")?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            Ok((host.to_string(), *sock))
+        }
+        None => resolve(addr).await.map_err(|e| {
+            format!("{e} (a node name this host cannot resolve? map it with --resolve NAME:PORT=IP:PORT)")
+        }),
+    }
+}
+
 /// Opens a connection with a deadline and checks the server is a node.
 async fn dial(
     endpoint: &quinn::Endpoint,
     config: quinn::ClientConfig,
     addr: &str,
+    overrides: &BTreeMap<String, SocketAddr>,
     deadline: Duration,
 ) -> Result<quinn::Connection, ClientError> {
     let err = |reason: String| ClientError::Connection {
         endpoint: addr.to_string(),
         reason,
     };
-    let (host, sock) = resolve(addr).await.map_err(err)?;
+    let (host, sock) = locate(addr, overrides).await.map_err(err)?;
     let connecting = endpoint
         .connect_with(config, sock, &host)
         .map_err(|e| err(e.to_string()))?;
@@ -288,4 +316,43 @@ async fn dial(
         .map_err(|e| err(e.to_string()))?;
     transport::authorize_server(&conn).map_err(|e| err(e.to_string()))?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_override_keeps_the_name_for_tls_and_dials_the_given_address() {
+        let mut overrides = BTreeMap::new();
+        let published: SocketAddr = "127.0.0.1:17101".parse().unwrap();
+        overrides.insert("node1:7100".to_string(), published);
+        // `node1` does not resolve here; the override is used instead.
+        assert_eq!(
+            locate("node1:7100", &overrides).await.unwrap(),
+            ("node1".to_string(), published)
+        );
+        // Anything else is looked up as before.
+        assert_eq!(
+            locate("127.0.0.1:7102", &overrides).await.unwrap(),
+            ("127.0.0.1".to_string(), "127.0.0.1:7102".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn resolve_entries_parse_or_are_named() {
+        assert_eq!(
+            crate::client::parse_resolve("node1:7100=127.0.0.1:17101").unwrap(),
+            ("node1:7100".to_string(), "127.0.0.1:17101".parse().unwrap())
+        );
+        for bad in [
+            "node1:7100",
+            "node1=127.0.0.1:1",
+            ":7100=127.0.0.1:1",
+            "node1:7100=node1:1",
+        ] {
+            let e = crate::client::parse_resolve(bad).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
+    }
 }

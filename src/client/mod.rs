@@ -28,6 +28,8 @@ use crate::proto::operator::{OperatorReply, OperatorRequest};
 use crate::proto::{Reply, Request};
 use crate::transport::{self, TlsCredentials, TransportTuning, ALPN_CLIENT};
 use connection::Connections;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +48,12 @@ pub struct ClientOptions {
     /// sent no packet for this long; keep it above twice the keep-alive
     /// interval (300 ms).
     pub silence_timeout: Duration,
+    /// Where to dial a `host:port` instead of looking it up, like curl's
+    /// `--resolve`: the certificate is still checked against `host`. For a
+    /// cluster whose nodes advertise names the client cannot resolve
+    /// (containers: `node1:7100` published on `127.0.0.1:17101`), so that
+    /// the endpoints and the leader redirects both reach the right node.
+    pub resolve: BTreeMap<String, SocketAddr>,
 }
 
 impl ClientOptions {
@@ -57,8 +65,26 @@ impl ClientOptions {
             request_timeout: Duration::from_secs(5),
             retry_budget: Duration::from_secs(10),
             silence_timeout: Duration::from_millis(700),
+            resolve: BTreeMap::new(),
         }
     }
+}
+
+/// Parses one `host:port=ip:port` override of [`ClientOptions::resolve`].
+pub fn parse_resolve(entry: &str) -> Result<(String, SocketAddr), String> {
+    let (name, addr) = entry
+        .split_once('=')
+        .ok_or_else(|| format!("`{entry}`: expected host:port=ip:port"))?;
+    let name = name.trim();
+    match name.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
+        _ => return Err(format!("`{entry}`: `{name}` is not host:port")),
+    }
+    let addr = addr
+        .trim()
+        .parse::<SocketAddr>()
+        .map_err(|e| format!("`{entry}`: `{addr}` is not ip:port ({e})"))?;
+    Ok((name.to_string(), addr))
 }
 
 /// Why a call failed.
@@ -127,6 +153,7 @@ impl Client {
             options.connect_timeout,
             options.request_timeout,
             options.silence_timeout,
+            options.resolve.clone(),
         )?;
         Ok(Client {
             options: Arc::new(options),
