@@ -283,6 +283,7 @@ mod tests {
             election_ms: ms,
             new_leader: Some(2),
             new_term: Some(2),
+            healed_s: Some(2.0),
         };
         let e = elections(&[
             fault(Some(900)),
