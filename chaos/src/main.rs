@@ -7,6 +7,7 @@ mod audit_check;
 mod bitset;
 mod checker;
 mod cluster;
+mod degraded;
 mod history;
 mod model;
 mod nemesis;
@@ -21,6 +22,7 @@ mod rng;
 mod run;
 #[cfg(test)]
 mod scenarios;
+mod session_watch;
 #[cfg(test)]
 mod simulate;
 mod summary;
