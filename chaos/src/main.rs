@@ -205,6 +205,7 @@ mod tests {
             panic!("expected the run subcommand");
         };
         assert_eq!((args.duration, args.kills, args.pauses), (30, 10, 3));
+        assert_eq!(args.degraded_bound, 5.0);
         assert_eq!(
             args.faults,
             [
