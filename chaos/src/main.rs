@@ -7,6 +7,7 @@ mod audit_check;
 mod bitset;
 mod checker;
 mod cluster;
+mod degraded;
 mod history;
 mod model;
 mod nemesis;
@@ -21,6 +22,7 @@ mod rng;
 mod run;
 #[cfg(test)]
 mod scenarios;
+mod session_watch;
 #[cfg(test)]
 mod simulate;
 mod summary;
@@ -203,6 +205,7 @@ mod tests {
             panic!("expected the run subcommand");
         };
         assert_eq!((args.duration, args.kills, args.pauses), (30, 10, 3));
+        assert_eq!(args.degraded_bound, 5.0);
         assert_eq!(
             args.faults,
             [

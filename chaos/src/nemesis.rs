@@ -61,6 +61,9 @@ pub struct Fault {
     pub election_ms: Option<u64>,
     pub new_leader: Option<u64>,
     pub new_term: Option<u64>,
+    /// When the victim was restarted (kill) or resumed (pause), in seconds
+    /// since the run started: the heal the degraded-mode check times from.
+    pub healed_s: Option<f64>,
 }
 
 /// What the nemesis did and saw.
@@ -219,6 +222,7 @@ async fn inject(
         election_ms: None,
         new_leader: None,
         new_term: None,
+        healed_s: None,
     };
     let measure = role == "leader";
     match kind {
@@ -230,6 +234,7 @@ async fn inject(
                 note_election(&mut fault, elected);
             }
             cluster.spawn(victim)?;
+            fault.healed_s = Some(start.elapsed().as_secs_f64());
             cluster
                 .wait_answering(victim, Duration::from_secs(30))
                 .await?;
@@ -251,6 +256,7 @@ async fn inject(
                 tokio::time::sleep(options.pause - paused).await;
             }
             cluster.resume(victim)?;
+            fault.healed_s = Some(start.elapsed().as_secs_f64());
             cluster
                 .wait_answering(victim, Duration::from_secs(30))
                 .await?;

@@ -12,6 +12,7 @@ use crate::proposals::{ProposalOptions, ProposalWorkload, PROPOSAL_TARGET};
 use crate::recorder::Recorder;
 use crate::report::{self, Status};
 use crate::rng::Rng;
+use crate::session_watch::SessionWatch;
 use crate::summary::{self, Summary};
 use crate::workload::{self, Workload, WorkloadOptions, PARAMS_PER_TARGET};
 use anyhow::Context;
@@ -99,6 +100,11 @@ pub struct RunArgs {
     /// Seconds a new leader may take after a fault before it is a violation.
     #[arg(long, default_value_t = 10)]
     pub election_bound: u64,
+    /// Seconds after each heal (a killed node restarted, a paused one
+    /// resumed) by which the watched proposer session must have left
+    /// degraded mode.
+    #[arg(long, default_value_t = 5.0)]
+    pub degraded_bound: f64,
     /// Seconds the healed cluster may take to agree on an applied index.
     #[arg(long, default_value_t = 60)]
     pub converge_bound: u64,
@@ -137,6 +143,7 @@ pub async fn run(args: RunArgs) -> u8 {
         elections: Default::default(),
         operations: Default::default(),
         proposals: Default::default(),
+        proposer_session: Default::default(),
         linearizability: "not checked".into(),
         converged_applied_index: None,
         audit: Vec::new(),
@@ -181,8 +188,12 @@ async fn execute(
     unknown: &mut bool,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.clients > 0 && args.rate > 0.0 && args.interval > 0.0 && args.proposal_rate > 0.0,
-        "--clients, --rate, --proposal-rate and --interval must be positive"
+        args.clients > 0
+            && args.rate > 0.0
+            && args.interval > 0.0
+            && args.proposal_rate > 0.0
+            && args.degraded_bound > 0.0,
+        "--clients, --rate, --proposal-rate, --interval and --degraded-bound must be positive"
     );
     let exe = arqonbus_binary(args.arqonbus.as_deref())?;
     summary.arqonbus = exe.display().to_string();
@@ -202,6 +213,7 @@ async fn execute(
 
     let start = Instant::now();
     let recorder = Arc::new(Recorder::create(&out.join("history.jsonl"), start)?);
+    let session = SessionWatch::start(cluster.endpoints(), cluster.certs(), &out, start)?;
     let options = WorkloadOptions {
         clients: args.clients,
         rate: args.rate,
@@ -274,6 +286,10 @@ async fn execute(
         Ok(index) => summary.converged_applied_index = Some(index),
         Err(e) => summary.violations.push(e),
     }
+    let faults = &summary.nemesis.faults;
+    let (watched, violations) = session.finish(faults, args.degraded_bound).await;
+    summary.proposer_session = watched;
+    summary.violations.extend(violations);
 
     let history = out.join("history.jsonl");
     let text = std::fs::read_to_string(&history)?;

@@ -124,6 +124,8 @@ pub struct Summary {
     pub elections: Elections,
     pub operations: HistoryFigures,
     pub proposals: crate::proposal_check::ProposalFigures,
+    /// The watched proposer session's degraded mode.
+    pub proposer_session: crate::degraded::SessionSummary,
     /// The checker's one-line verdict.
     pub linearizability: String,
     pub converged_applied_index: Option<u64>,
@@ -224,6 +226,33 @@ impl Summary {
             "    decisions: {:?}; {} refused, {} given up unknown",
             p.decisions, p.refused, p.unknown
         );
+        let d = &self.proposer_session.degraded;
+        let ms = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "  proposer session: {} ms degraded in {} episodes (median {} ms, worst {} ms); \
+             after heals: {} recovered within {} s (worst {} ms), {} deferred, {} late",
+            d.total_ms,
+            d.episodes,
+            ms(d.median_ms),
+            ms(d.worst_ms),
+            d.heals_recovered,
+            self.proposer_session.bound_s,
+            ms(d.worst_recovery_ms),
+            d.heals_deferred,
+            d.heals_late
+        );
+        let s = &self.proposer_session.session;
+        let _ = writeln!(
+            out,
+            "    telemetry: {} accepted, {} flushed after recovery, {} dropped; \
+             {} parameter reads from last-known-good; ends {}",
+            s.telemetry_accepted,
+            s.telemetry_flushed,
+            s.telemetry_dropped,
+            s.parameters_from_lkg,
+            s.final_mode
+        );
         let _ = writeln!(out, "  linearizability: {}", self.linearizability);
         let _ = writeln!(
             out,
@@ -283,6 +312,7 @@ mod tests {
             election_ms: ms,
             new_leader: Some(2),
             new_term: Some(2),
+            healed_s: Some(2.0),
         };
         let e = elections(&[
             fault(Some(900)),
