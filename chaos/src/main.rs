@@ -26,6 +26,7 @@ mod session_watch;
 #[cfg(test)]
 mod simulate;
 mod summary;
+mod tasks;
 mod workload;
 
 use anyhow::Context;

@@ -144,18 +144,7 @@ impl Workload {
     /// treats them as `info`). Returns how many tasks had to be abandoned.
     pub async fn stop(self, bound: Duration) -> anyhow::Result<usize> {
         self.stop.store(true, Ordering::SeqCst);
-        let deadline = tokio::time::Instant::now() + bound;
-        let mut abandoned = 0;
-        for mut task in self.tasks {
-            match tokio::time::timeout_at(deadline, &mut task).await {
-                Ok(Ok(result)) => result?,
-                Ok(Err(join)) => anyhow::bail!("a workload task failed: {join}"),
-                Err(_) => {
-                    task.abort();
-                    abandoned += 1;
-                }
-            }
-        }
+        let abandoned = crate::tasks::join_within(self.tasks, bound, "workload").await?;
         Ok(abandoned)
     }
 }
