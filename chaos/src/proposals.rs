@@ -21,7 +21,7 @@ pub use crate::proposal_plan::decision_name;
 use crate::proposal_plan::{event_value, plan_changes, Send};
 use crate::recorder::{Event, Kind, Recorder};
 use crate::rng::Rng;
-use arqonbus::client::{Client, ClientError, ClientOptions};
+use arqonbus::client::{Client, ClientError};
 use arqonbus::proto::error::ErrorCode;
 use arqonbus::proto::message::Proposal;
 use arqonbus::proto::reply::{Approval, Decision};
@@ -134,11 +134,13 @@ impl ProposalWorkload {
         });
         let mut tasks = Vec::new();
         for _ in 0..options.proposers {
-            let credentials = arqonbus::transport::TlsCredentials::from_dir(certs, user)?;
-            let mut client_options = ClientOptions::new(endpoints.clone(), credentials);
-            client_options.request_timeout = options.request_timeout;
-            client_options.retry_budget = options.retry_budget;
-            let client = Client::new(client_options)?;
+            let client = crate::tasks::client(
+                certs,
+                user,
+                &endpoints,
+                options.request_timeout,
+                options.retry_budget,
+            )?;
             let (shared, rng) = (shared.clone(), rng.fork());
             tasks.push(tokio::spawn(proposer(shared, client, rng)));
         }

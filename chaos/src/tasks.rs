@@ -1,7 +1,11 @@
-//! Stopping a workload's tasks: wait for them up to a deadline, abort the
-//! ones still running (their open operations stay without a completion and
-//! count as `info`), and surface the first task that failed.
+//! A workload's tasks: each gets its own client, and stopping them waits up
+//! to a deadline, aborts the ones still running (their open operations stay
+//! without a completion and count as `info`) and surfaces the first task
+//! that failed.
 
+use arqonbus::client::{Client, ClientOptions};
+use arqonbus::transport::TlsCredentials;
+use std::path::Path;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -25,4 +29,19 @@ pub async fn join_within(
         }
     }
     Ok(abandoned)
+}
+
+/// A client of the cluster for one workload task, as `user`.
+pub fn client(
+    certs: &Path,
+    user: &str,
+    endpoints: &[String],
+    request_timeout: Duration,
+    retry_budget: Duration,
+) -> anyhow::Result<Client> {
+    let credentials = TlsCredentials::from_dir(certs, user)?;
+    let mut options = ClientOptions::new(endpoints.to_vec(), credentials);
+    options.request_timeout = request_timeout;
+    options.retry_budget = retry_budget;
+    Ok(Client::new(options)?)
 }

@@ -21,7 +21,7 @@
 use crate::outcome::{classify_read, classify_write, Classified};
 use crate::recorder::{Event, Kind, Recorder};
 use crate::rng::Rng;
-use arqonbus::client::{operated, Client, ClientError, ClientOptions};
+use arqonbus::client::{operated, Client, ClientError};
 use arqonbus::proto::error::ErrorCode;
 use arqonbus::proto::operator::OperatorRequest;
 use arqonbus::proto::Request;
@@ -128,11 +128,13 @@ impl Workload {
         });
         let mut tasks = Vec::new();
         for process in 0..options.clients {
-            let credentials = arqonbus::transport::TlsCredentials::from_dir(certs, user)?;
-            let mut client_options = ClientOptions::new(endpoints.clone(), credentials);
-            client_options.request_timeout = options.request_timeout;
-            client_options.retry_budget = options.retry_budget;
-            let client = Client::new(client_options)?;
+            let client = crate::tasks::client(
+                certs,
+                user,
+                &endpoints,
+                options.request_timeout,
+                options.retry_budget,
+            )?;
             let (shared, rng) = (shared.clone(), rng.fork());
             tasks.push(tokio::spawn(worker(shared, client, process, rng)));
         }

@@ -221,10 +221,13 @@ impl StateMachineStore {
             .join(format!("{kind}-{}-{n}.tmp", std::process::id()))
     }
 
-    fn remove_temp_files(&self) {
+    /// Removes received snapshot files (a builder's own temporary file may
+    /// be in use beside an install, so it is left alone).
+    fn remove_received_files(&self) {
         if let Ok(dir) = std::fs::read_dir(&self.snapshots) {
             for f in dir.flatten() {
-                if f.file_name().to_string_lossy().ends_with(".tmp") {
+                let name = f.file_name().to_string_lossy().into_owned();
+                if name.starts_with("receive-") && name.ends_with(".tmp") {
                     let _ = std::fs::remove_file(f.path());
                 }
             }
@@ -319,7 +322,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         if self.promote(&path, meta.last_log_id)? {
             self.commit_snapshot(&header, state, batch)?;
         }
-        self.remove_temp_files();
+        self.remove_received_files();
         let bytes = std::fs::metadata(self.snapshots.join(CURRENT))
             .map(|m| m.len())
             .unwrap_or(0);
