@@ -49,7 +49,7 @@ enum Command {
     /// Check histories for linearizability, one register per key.
     Check(CheckArgs),
     /// Start a cluster, run the workload under faults, check the results.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -87,7 +87,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(args) => check(&args).exit_code(),
         Command::Run(args) => match tokio::runtime::Runtime::new() {
-            Ok(runtime) => ExitCode::from(runtime.block_on(run::run(args))),
+            Ok(runtime) => ExitCode::from(runtime.block_on(run::run(*args))),
             Err(e) => {
                 eprintln!("arqonbus-chaos: cannot start the async runtime: {e}");
                 ExitCode::from(run::exit::HARNESS)

@@ -117,8 +117,7 @@ impl ProposalWorkload {
     /// Starts `options.proposers` tasks, each with its own client.
     pub fn start(
         options: ProposalOptions,
-        endpoints: Vec<String>,
-        (certs, user): (&std::path::Path, &str),
+        (access, user): (&crate::cluster::Access, &str),
         recorder: Arc<Recorder>,
         rng: &mut Rng,
     ) -> anyhow::Result<ProposalWorkload> {
@@ -134,13 +133,8 @@ impl ProposalWorkload {
         });
         let mut tasks = Vec::new();
         for _ in 0..options.proposers {
-            let client = crate::tasks::client(
-                certs,
-                user,
-                &endpoints,
-                options.request_timeout,
-                options.retry_budget,
-            )?;
+            let client =
+                crate::tasks::client(access, user, options.request_timeout, options.retry_budget)?;
             let (shared, rng) = (shared.clone(), rng.fork());
             tasks.push(tokio::spawn(proposer(shared, client, rng)));
         }

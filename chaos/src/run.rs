@@ -1,12 +1,12 @@
 //! `arqonbus-chaos run`: one chaos run from start to verdict. Starts the
-//! cluster (process back end), sets up the chaos targets, runs the
+//! cluster (node processes, or the compose file's containers), sets up the chaos targets, runs the
 //! workload and the nemesis together for `--duration`, heals everything,
 //! waits until the nodes agree, then checks the history for
 //! linearizability and every node's audit chain, and writes the summary.
 //! Any violation, an undecided check, or a fault that could not be
 //! injected makes the exit code non-zero; nothing is skipped.
 
-use crate::cluster::{run_cli, Cluster};
+use crate::cluster::{run_cli, Cluster, Setup};
 use crate::nemesis::{self, FaultKind, NemesisOptions, NemesisReport};
 use crate::proposals::{ProposalOptions, ProposalWorkload, PROPOSAL_TARGET};
 use crate::recorder::Recorder;
@@ -34,8 +34,11 @@ pub mod exit {
 /// Where the cluster runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
-    /// `arqonbus node` processes on 127.0.0.1.
+    /// `arqonbus node` processes: on 127.0.0.1, or each in its own network
+    /// namespace when the run partitions (root).
     Process,
+    /// The three containers of `--compose-file` (Docker and root).
+    Docker,
 }
 
 #[derive(Debug, Args)]
@@ -54,15 +57,29 @@ pub struct RunArgs {
     /// Seconds between faults.
     #[arg(long, default_value_t = 4.0)]
     pub interval: f64,
-    /// Milliseconds a paused leader stays paused (election timeout is 500-900 ms).
+    /// Milliseconds a paused leader stays paused (election timeout is 300-500 ms).
     #[arg(long, default_value_t = 2000)]
     pub pause_ms: u64,
+    /// Milliseconds a partition is held, and a removed node kept out.
+    #[arg(long, default_value_t = 3000)]
+    pub partition_ms: u64,
     /// At least this many leader kills.
     #[arg(long, default_value_t = 0)]
     pub kills: usize,
     /// At least this many leader pauses.
     #[arg(long, default_value_t = 0)]
     pub pauses: usize,
+    /// At least this many partitions (partition-leader, isolate-follower
+    /// and one-way-leader in turn).
+    #[arg(long, default_value_t = 0)]
+    pub partitions: usize,
+    /// At least this many membership changes (a follower removed and added
+    /// back).
+    #[arg(long, default_value_t = 0)]
+    pub membership_changes: usize,
+    /// The compose file of the docker back end.
+    #[arg(long, default_value = "cluster/docker-compose.yml")]
+    pub compose_file: PathBuf,
     /// The kinds the rest of the schedule is drawn from (comma-separated;
     /// `--faults ''` for none).
     #[arg(
@@ -138,9 +155,11 @@ pub async fn run(args: RunArgs) -> u8 {
         seed,
         duration_s: 0.0,
         arqonbus: String::new(),
+        backend: String::new(),
         faults_by_kind: Default::default(),
         nemesis: NemesisReport::default(),
         elections: Default::default(),
+        elections_by_cause: Default::default(),
         operations: Default::default(),
         proposals: Default::default(),
         proposer_session: Default::default(),
@@ -207,13 +226,34 @@ async fn execute(
     );
     let mut rng = Rng::new(seed);
     let duration = Duration::from_secs(args.duration);
+    let nemesis_options = NemesisOptions {
+        interval: Duration::from_secs_f64(args.interval),
+        pause: Duration::from_millis(args.pause_ms),
+        partition: Duration::from_millis(args.partition_ms),
+        min_leader_kills: args.kills,
+        min_leader_pauses: args.pauses,
+        min_partitions: args.partitions,
+        min_membership_changes: args.membership_changes,
+        mix: args.faults.clone(),
+        election_bound: Duration::from_secs(args.election_bound),
+    };
+    let schedule = nemesis::plan(duration, &nemesis_options, &mut rng);
+    let setup = match args.backend {
+        Backend::Process => Setup::Process {
+            network: schedule.iter().any(|(kind, _)| kind.is_partition()),
+        },
+        Backend::Docker => Setup::Docker {
+            compose_file: args.compose_file.clone(),
+        },
+    };
 
-    let cluster = slot.insert(Cluster::start(&exe, &out).await?);
+    let cluster = slot.insert(Cluster::start(&setup, &exe, &out).await?);
+    summary.backend = cluster.describe();
     let targets = setup_targets(cluster, &out, args).await?;
 
     let start = Instant::now();
     let recorder = Arc::new(Recorder::create(&out.join("history.jsonl"), start)?);
-    let session = SessionWatch::start(cluster.endpoints(), cluster.certs(), &out, start)?;
+    let session = SessionWatch::start(cluster.access(), &out, start)?;
     let options = WorkloadOptions {
         clients: args.clients,
         rate: args.rate,
@@ -224,8 +264,7 @@ async fn execute(
     };
     let workload = Workload::start(
         options,
-        cluster.endpoints(),
-        (cluster.certs(), "operator"),
+        (cluster.access(), "operator"),
         recorder.clone(),
         &mut rng,
     )?;
@@ -240,23 +279,12 @@ async fn execute(
         resend_bound: Duration::from_secs(args.resend_bound),
         duplicate_percent: 10,
     };
-    let proposer = (cluster.certs(), "proposer");
     let proposing = ProposalWorkload::start(
         proposal_options,
-        cluster.endpoints(),
-        proposer,
+        (cluster.access(), "proposer"),
         recorder,
         &mut rng,
     )?;
-    let nemesis_options = NemesisOptions {
-        interval: Duration::from_secs_f64(args.interval),
-        pause: Duration::from_millis(args.pause_ms),
-        min_leader_kills: args.kills,
-        min_leader_pauses: args.pauses,
-        mix: args.faults.clone(),
-        election_bound: Duration::from_secs(args.election_bound),
-    };
-    let schedule = nemesis::plan(duration, &nemesis_options, &mut rng);
     let end = start + duration;
     let report = nemesis::run(cluster, schedule, &nemesis_options, (start, end), &mut rng).await;
     let now = Instant::now();
@@ -267,6 +295,7 @@ async fn execute(
     summary.errors.extend(report.errors.iter().cloned());
     summary.faults_by_kind = Summary::faults_by_kind(&report);
     summary.elections = summary::elections(&report.faults);
+    summary.elections_by_cause = summary::elections_by_cause(&report.faults);
     summary.nemesis = report;
     // The workloads stop before healing, so the end state is settled. A
     // proposal being re-sent may take up to --resend-bound to settle.
@@ -280,8 +309,8 @@ async fn execute(
     if abandoned > 0 {
         eprintln!("arqonbus-chaos: {abandoned} workload tasks were still waiting at the end");
     }
-    cluster.heal()?;
-    summary.violations.extend(cluster.exited());
+    cluster.heal().await?;
+    summary.violations.extend(cluster.exited().await);
     match converge(cluster, Duration::from_secs(args.converge_bound)).await {
         Ok(index) => summary.converged_applied_index = Some(index),
         Err(e) => summary.violations.push(e),
@@ -334,28 +363,13 @@ async fn setup_targets(
     let count = keys.div_ceil(PARAMS_PER_TARGET).max(1);
     let file = out.join("constraints.toml");
     std::fs::write(&file, workload::constraints_toml())?;
-    let (endpoints, certs, file) = (
-        cluster.endpoints().join(","),
-        cluster.certs().display().to_string(),
-        file.display().to_string(),
-    );
+    let file = file.display().to_string();
     let mut targets = Vec::new();
     let names = (0..count).map(workload::target_name);
     for target in names.chain([PROPOSAL_TARGET.to_string()]) {
-        let cli = [
-            "--endpoints",
-            &endpoints,
-            "--certs",
-            &certs,
-            "--user",
-            "operator",
-            "constraints",
-            "set",
-            "--target",
-            &target,
-            "--file",
-            &file,
-        ];
+        let mut cli = cluster.access().cli_args("operator");
+        let set = ["constraints", "set", "--target", &target, "--file", &file];
+        cli.extend(set.map(String::from));
         run_cli(cluster.exe(), &cli, &out.join("setup.log")).await?;
         if target != PROPOSAL_TARGET {
             targets.push(target);

@@ -153,18 +153,18 @@ impl SessionWatch {
     /// Connects the session (it succeeds with the cluster down) and starts
     /// watching and driving it. `start` is the run's time origin.
     pub fn start(
-        endpoints: Vec<String>,
-        certs: &Path,
+        access: &crate::cluster::Access,
         out: &Path,
         start: Instant,
     ) -> anyhow::Result<SessionWatch> {
-        let credentials = arqonbus::transport::TlsCredentials::from_dir(certs, "proposer")?;
-        let options = SessionOptions::new(
-            endpoints,
+        let credentials = arqonbus::transport::TlsCredentials::from_dir(&access.certs, "proposer")?;
+        let mut options = SessionOptions::new(
+            access.endpoints.clone(),
             credentials,
             PROPOSAL_TARGET,
             out.join("session-lkg.json"),
         );
+        options.client.resolve = access.resolve.clone();
         let session = Arc::new(ProposerSession::connect(options)?);
         let log = Arc::new(Mutex::new(Log {
             changes: Vec::new(),

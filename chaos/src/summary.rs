@@ -111,6 +111,25 @@ pub fn elections(faults: &[Fault]) -> Elections {
     }
 }
 
+/// Election times grouped by what caused them: kill, pause, partition.
+pub fn elections_by_cause(faults: &[Fault]) -> BTreeMap<&'static str, Elections> {
+    let mut causes: Vec<&'static str> = faults.iter().map(|f| f.kind.cause()).collect();
+    causes.sort_unstable();
+    causes.dedup();
+    causes
+        .into_iter()
+        .map(|cause| {
+            let of_cause: Vec<Fault> = faults
+                .iter()
+                .filter(|f| f.kind.cause() == cause)
+                .cloned()
+                .collect();
+            (cause, elections(&of_cause))
+        })
+        .filter(|(_, e)| e.measured > 0)
+        .collect()
+}
+
 /// Everything the run reports.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -119,9 +138,12 @@ pub struct Summary {
     pub seed: u64,
     pub duration_s: f64,
     pub arqonbus: String,
+    /// What ran the nodes.
+    pub backend: String,
     pub faults_by_kind: BTreeMap<&'static str, usize>,
     pub nemesis: NemesisReport,
     pub elections: Elections,
+    pub elections_by_cause: BTreeMap<&'static str, Elections>,
     pub operations: HistoryFigures,
     pub proposals: crate::proposal_check::ProposalFigures,
     /// The watched proposer session's degraded mode.
@@ -158,8 +180,8 @@ impl Summary {
         );
         let _ = writeln!(
             out,
-            "  seed {}, {:.1} s, binary {}",
-            self.seed, self.duration_s, self.arqonbus
+            "  seed {}, {:.1} s, binary {}\n  nodes: {}",
+            self.seed, self.duration_s, self.arqonbus, self.backend
         );
         let _ = writeln!(
             out,
@@ -172,9 +194,10 @@ impl Summary {
                 _ if f.victim_role == "leader" => ", NO new leader in time".into(),
                 _ => String::new(),
             };
+            let note = f.note.as_ref().map_or(String::new(), |n| format!("; {n}"));
             let _ = writeln!(
                 out,
-                "    {:>6.1} s {:<12} node {} ({}){election}",
+                "    {:>6.1} s {:<16} node {} ({}){election}{note}",
                 f.at_s,
                 f.kind.name(),
                 f.node,
@@ -189,6 +212,15 @@ impl Summary {
             e.median_ms.map_or("-".into(), |v| v.to_string()),
             e.worst_ms.map_or("-".into(), |v| v.to_string())
         );
+        for (cause, e) in &self.elections_by_cause {
+            let _ = writeln!(
+                out,
+                "    after a {cause}: {} measured, median {} ms, worst {} ms",
+                e.measured,
+                e.median_ms.map_or("-".into(), |v| v.to_string()),
+                e.worst_ms.map_or("-".into(), |v| v.to_string())
+            );
+        }
         let _ = writeln!(
             out,
             "  operations: {} invoked, {} ok, {} fail, {} info, {} open at the end",
@@ -313,6 +345,7 @@ mod tests {
             new_leader: Some(2),
             new_term: Some(2),
             healed_s: Some(2.0),
+            note: None,
         };
         let e = elections(&[
             fault(Some(900)),
@@ -324,5 +357,11 @@ mod tests {
             (e.measured, e.median_ms, e.worst_ms),
             (3, Some(700), Some(900))
         );
+        let mut cut = fault(Some(1500));
+        cut.kind = crate::nemesis::FaultKind::PartitionLeader;
+        let by_cause = elections_by_cause(&[fault(Some(900)), cut, fault(None)]);
+        assert_eq!(by_cause["kill"].measured, 1);
+        assert_eq!(by_cause["partition"].median_ms, Some(1500));
+        assert!(!by_cause.contains_key("pause"));
     }
 }

@@ -3,9 +3,8 @@
 //! without a completion and count as `info`) and surfaces the first task
 //! that failed.
 
-use arqonbus::client::{Client, ClientOptions};
-use arqonbus::transport::TlsCredentials;
-use std::path::Path;
+use crate::cluster::Access;
+use arqonbus::client::Client;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -33,14 +32,12 @@ pub async fn join_within(
 
 /// A client of the cluster for one workload task, as `user`.
 pub fn client(
-    certs: &Path,
+    access: &Access,
     user: &str,
-    endpoints: &[String],
     request_timeout: Duration,
     retry_budget: Duration,
 ) -> anyhow::Result<Client> {
-    let credentials = TlsCredentials::from_dir(certs, user)?;
-    let mut options = ClientOptions::new(endpoints.to_vec(), credentials);
+    let mut options = access.options(user)?;
     options.request_timeout = request_timeout;
     options.retry_budget = retry_budget;
     Ok(Client::new(options)?)

@@ -109,8 +109,7 @@ impl Workload {
     /// Starts `options.clients` tasks, each with its own client.
     pub fn start(
         options: WorkloadOptions,
-        endpoints: Vec<String>,
-        (certs, user): (&std::path::Path, &str),
+        (access, user): (&crate::cluster::Access, &str),
         recorder: Arc<Recorder>,
         rng: &mut Rng,
     ) -> anyhow::Result<Workload> {
@@ -128,13 +127,8 @@ impl Workload {
         });
         let mut tasks = Vec::new();
         for process in 0..options.clients {
-            let client = crate::tasks::client(
-                certs,
-                user,
-                &endpoints,
-                options.request_timeout,
-                options.retry_budget,
-            )?;
+            let client =
+                crate::tasks::client(access, user, options.request_timeout, options.retry_budget)?;
             let (shared, rng) = (shared.clone(), rng.fork());
             tasks.push(tokio::spawn(worker(shared, client, process, rng)));
         }
