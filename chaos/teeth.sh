@@ -4,21 +4,24 @@
 # of whichever node gets it, with no leader or quorum check), runs a short
 # chaos run against that binary, and succeeds only if the run fails with a
 # linearizability violation (exit code 1). The normal binary is rebuilt
-# afterwards, so the target directory is left as it was.
+# afterwards, so the target directory is left as it was. Builds the static
+# target, as .ci/run and cluster/up.sh do, so the dependencies are shared.
 #
 #   chaos/teeth.sh [OUT_DIR]        (TEETH_DURATION=30 by default)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
+triple=x86_64-unknown-linux-gnu
+target=${CARGO_TARGET_DIR:-$root/target}/$triple
+export RUSTFLAGS="-C target-feature=+crt-static"
 out=${1:-$(mktemp -d -t arqonbus-teeth.XXXXXX)}
 duration=${TEETH_DURATION:-30}
 cd "$root"
 
 mkdir -p "$out"
-cargo build --release --features unsafe-stale-reads --bin arqonbus
+cargo build --release --target "$triple" --features unsafe-stale-reads --bin arqonbus
 cp "$target/release/arqonbus" "$out/arqonbus-unsafe-stale-reads"
-cargo build --release --bins
+cargo build --release --target "$triple" --bins
 
 run="$out/run-$(date +%s)"
 set +e

@@ -28,9 +28,11 @@ pub async fn inject(
         _ => Direction::Both,
     };
     let peers: Vec<u64> = (1..=NODES).filter(|id| *id != victim).collect();
+    cluster.cut(victim, &peers, direction).await?;
+    // Timed from when every rule is in place (finding a container's
+    // namespace and addresses takes a few docker commands).
     let hit = Instant::now();
     let mut fault = Fault::new(kind, victim, role, term, hit - start);
-    cluster.cut(victim, &peers, direction).await?;
     if role == "leader" {
         let elected =
             wait_new_leader(cluster, victim, leader_term, hit, options.election_bound).await;
