@@ -208,11 +208,28 @@ mod tests {
         assert_eq!((args.duration, args.kills, args.pauses), (30, 10, 3));
         assert_eq!(args.degraded_bound, 5.0);
         assert_eq!(
-            args.faults,
+            args.faults.0,
             [
                 nemesis::FaultKind::KillLeader,
                 nemesis::FaultKind::PauseLeader
             ]
+        );
+        let none = ["arqonbus-chaos", "run", "--out", "o", "--faults", ""];
+        let Command::Run(args) = Cli::try_parse_from(none).expect("valid").command else {
+            panic!("expected the run subcommand");
+        };
+        assert!(args.faults.0.is_empty(), "--faults '' is an empty mix");
+        let wrong = [
+            "arqonbus-chaos",
+            "run",
+            "--out",
+            "o",
+            "--faults",
+            "kill-leader,nap",
+        ];
+        assert!(
+            Cli::try_parse_from(wrong).is_err(),
+            "unknown fault kinds are refused"
         );
         assert!(
             Cli::try_parse_from(["arqonbus-chaos", "run"]).is_err(),

@@ -82,13 +82,8 @@ pub struct RunArgs {
     pub compose_file: PathBuf,
     /// The kinds the rest of the schedule is drawn from (comma-separated;
     /// `--faults ''` for none).
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "kill-leader,kill-random,pause-leader"
-    )]
-    pub faults: Vec<FaultKind>,
+    #[arg(long, value_parser = parse_mix, default_value = "kill-leader,kill-random,pause-leader")]
+    pub faults: FaultMix,
     /// Concurrent workload clients.
     #[arg(long, default_value_t = 4)]
     pub clients: u64,
@@ -125,6 +120,20 @@ pub struct RunArgs {
     /// Seconds the healed cluster may take to agree on an applied index.
     #[arg(long, default_value_t = 60)]
     pub converge_bound: u64,
+}
+
+/// The fault kinds random slots are drawn from; may be empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultMix(pub Vec<FaultKind>);
+
+/// `kill-leader,pause-leader`, or `` for none.
+fn parse_mix(text: &str) -> Result<FaultMix, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|kind| !kind.is_empty())
+        .map(|kind| FaultKind::from_str(kind, false))
+        .collect::<Result<_, _>>()
+        .map(FaultMix)
 }
 
 /// The `arqonbus` binary: `--arqonbus`, else next to this executable.
@@ -234,7 +243,7 @@ async fn execute(
         min_leader_pauses: args.pauses,
         min_partitions: args.partitions,
         min_membership_changes: args.membership_changes,
-        mix: args.faults.clone(),
+        mix: args.faults.0.clone(),
         election_bound: Duration::from_secs(args.election_bound),
     };
     let schedule = nemesis::plan(duration, &nemesis_options, &mut rng);

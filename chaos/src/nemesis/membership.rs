@@ -40,6 +40,10 @@ pub async fn inject(
         .await
         .with_context(|| format!("removing node {victim}"))?;
     let removed = hit.elapsed();
+    let voters = voters_seen_by_leader(cluster, options).await?;
+    if voters.contains(&victim) {
+        bail!("after removing node {victim} the leader's voters are {voters:?}");
+    }
     tokio::time::sleep(options.partition).await;
     let adding = Instant::now();
     admin

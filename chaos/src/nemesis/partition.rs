@@ -2,14 +2,18 @@
 //! one follower isolated, or the leader hearing nothing from its peers
 //! while what it sends still arrives. The cut is held for `--partition-ms`
 //! (longer if the election it should cause is still under way), then
-//! mended; the fault ends once some node leads again, and notes whether
-//! the mend itself cost an election.
+//! mended; the fault ends 1.5 s later, once some node leads, and notes
+//! whether the mend itself cost an election.
 
 use super::watch::{find_leader, pick_other, wait_new_leader};
 use super::{Fault, FaultKind, NemesisOptions};
 use crate::cluster::{Cluster, Direction, NODES};
 use crate::rng::Rng;
-use std::time::Instant;
+use anyhow::{bail, Context};
+use std::time::{Duration, Instant};
+
+/// How long after a mend the leadership is looked at again.
+const AFTER_MEND: Duration = Duration::from_millis(1500);
 
 pub async fn inject(
     cluster: &mut Cluster,
@@ -42,13 +46,55 @@ pub async fn inject(
     if held < options.partition {
         tokio::time::sleep(options.partition - held).await;
     }
+    if kind == FaultKind::IsolateFollower {
+        let behind = check_isolated(cluster, victim, options).await;
+        if let Err(e) = behind {
+            cluster.mend().await?;
+            return Err(e);
+        }
+    }
     cluster.mend().await?;
     fault.healed_s = Some(start.elapsed().as_secs_f64());
+    // A node cut off kept standing for election in ever higher terms; back
+    // in touch, it can depose the leader. Watch long enough to see that.
+    tokio::time::sleep(AFTER_MEND).await;
     let (after, after_term) = find_leader(cluster, options.election_bound).await?;
     let before_heal = fault.new_term.unwrap_or(leader_term);
     fault.note = Some(match after_term > before_heal {
-        true => format!("after the mend node {after} leads in term {after_term} (a new election)"),
-        false => format!("after the mend node {after} still leads in term {after_term}"),
+        true => format!(
+            "{} ms after the mend node {after} leads in term {after_term} (elected after the mend)",
+            AFTER_MEND.as_millis()
+        ),
+        false => format!(
+            "{} ms after the mend node {after} still leads in term {after_term}",
+            AFTER_MEND.as_millis()
+        ),
     });
     Ok(fault)
+}
+
+/// A cut that lets traffic through would pass unnoticed when the victim is
+/// a follower, so check it worked: with the workload writing, the leader
+/// must have applied entries the isolated follower has not.
+async fn check_isolated(
+    cluster: &Cluster,
+    victim: u64,
+    options: &NemesisOptions,
+) -> anyhow::Result<()> {
+    let (leader, _) = find_leader(cluster, options.election_bound).await?;
+    let applied = |id| async move {
+        cluster
+            .status(id)
+            .await
+            .with_context(|| format!("node {id} did not answer a status request"))
+            .map(|s| s.last_applied.unwrap_or(0))
+    };
+    let (theirs, leaders) = (applied(victim).await?, applied(leader).await?);
+    if theirs >= leaders {
+        bail!(
+            "the cut did not isolate node {victim}: it applied {theirs}, \
+             leader {leader} {leaders}"
+        );
+    }
+    Ok(())
 }
