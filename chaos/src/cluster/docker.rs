@@ -10,7 +10,8 @@
 //! node-N.log and the project is removed with its volumes.
 
 use super::firewall::{self, Direction, Netns};
-use super::{args, run_cli, run_tool, run_tool_with_env, Access, NODES};
+use super::tools::{args, run_cli, run_tool, run_tool_with_env};
+use super::{Access, NODES};
 use anyhow::{bail, Context};
 use std::collections::BTreeMap;
 use std::net::IpAddr;

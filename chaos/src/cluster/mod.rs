@@ -9,8 +9,11 @@ mod docker;
 mod firewall;
 mod netns;
 mod process;
+mod tools;
 
 pub use firewall::Direction;
+use tools::args;
+pub use tools::run_cli;
 
 use anyhow::{bail, Context};
 use arqonbus::client::{Client, ClientOptions};
@@ -20,12 +23,9 @@ use arqonbus::transport::TlsCredentials;
 use docker::DockerNodes;
 use process::ProcessNodes;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::process::Command;
 
 /// Nodes in the cluster.
 pub const NODES: u64 = 3;
@@ -90,76 +90,6 @@ pub struct Cluster {
     access: Access,
     nodes: Nodes,
     status_client: Client,
-}
-
-/// Runs one `arqonbus` command to completion; its output goes to `log`.
-pub async fn run_cli(exe: &Path, args: &[String], log: &Path) -> anyhow::Result<()> {
-    let out = Command::new(exe)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .with_context(|| format!("running {} {}", exe.display(), args.join(" ")))?;
-    append_output(log, &format!("arqonbus {}", args.join(" ")), &out)?;
-    if !out.status.success() {
-        bail!(
-            "`arqonbus {}` failed ({}): {}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
-/// Appends a command line and what it printed to `log`.
-fn append_output(log: &Path, command: &str, out: &std::process::Output) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .with_context(|| format!("opening {}", log.display()))?;
-    writeln!(file, "$ {command}")?;
-    file.write_all(&out.stdout)?;
-    file.write_all(&out.stderr)?;
-    Ok(())
-}
-
-/// Runs a helper program (docker, ip, iptables) to completion, logging it
-/// to `log`; fails with its stderr when it fails.
-pub async fn run_tool(program: &str, args: &[String], log: &Path) -> anyhow::Result<String> {
-    run_tool_with_env(program, args, &[], log).await
-}
-
-/// [`run_tool`] with extra environment variables.
-pub async fn run_tool_with_env(
-    program: &str,
-    args: &[String],
-    env: &[(String, String)],
-    log: &Path,
-) -> anyhow::Result<String> {
-    let out = Command::new(program)
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .with_context(|| format!("running {program} (is it installed?)"))?;
-    append_output(log, &format!("{program} {}", args.join(" ")), &out)?;
-    if !out.status.success() {
-        bail!(
-            "`{program} {}` failed ({}): {}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Turns string literals into the owned arguments [`run_tool`] takes.
-pub fn args<const N: usize>(list: [&str; N]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
 }
 
 impl Cluster {
@@ -409,5 +339,27 @@ async fn node_status(client: &Client, endpoint: &str) -> Option<NodeStatus> {
     match tokio::time::timeout(STATUS_DEADLINE * 2, ask).await {
         Ok(Ok(Reply::Operated(OperatorReply::NodeStatus(s)))) => Some(s),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_reaches_the_nodes_as_clients_do() {
+        let access = Access {
+            endpoints: vec!["node1:7100".into(), "node2:7100".into()],
+            certs: PathBuf::from("/c"),
+            resolve: BTreeMap::from([
+                ("node1:7100".to_string(), ([127, 0, 0, 1], 17201).into()),
+                ("node2:7100".to_string(), ([127, 0, 0, 1], 17202).into()),
+            ]),
+        };
+        assert_eq!(
+            access.cli_args("operator").join(" "),
+            "--endpoints node1:7100,node2:7100 --certs /c --user operator \
+             --resolve node1:7100=127.0.0.1:17201 --resolve node2:7100=127.0.0.1:17202"
+        );
     }
 }

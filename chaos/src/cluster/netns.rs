@@ -7,7 +7,7 @@
 //! let through the host's FORWARD chain, which Docker's engine sets to
 //! drop. Everything is removed by [`Namespaces::remove`].
 
-use super::{args, run_tool};
+use super::tools::{args, run_tool};
 use anyhow::Context;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -119,5 +119,26 @@ impl Namespaces {
         }
         let _ = self.ip(args(["link", "del", &self.bridge()])).await;
         let _ = self.forward("-D").await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_names_fit_the_kernel_limit() {
+        // IFNAMSIZ is 16 with the terminating NUL.
+        let ns = Namespaces {
+            tag: 99_999,
+            subnet: 219,
+            nodes: 3,
+            log: PathBuf::new(),
+        };
+        for name in [ns.bridge(), ns.veth(3)] {
+            assert!(name.len() <= 15, "{name} is too long for an interface");
+        }
+        assert_eq!(ns.address(2), Ipv4Addr::new(10, 213, 219, 2));
+        assert_eq!(ns.name(2), "arqonbus-99999-2");
     }
 }

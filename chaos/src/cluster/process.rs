@@ -7,7 +7,8 @@
 
 use super::firewall::{self, Direction, Netns};
 use super::netns::Namespaces;
-use super::{run_cli, Access, NODES};
+use super::tools::run_cli;
+use super::{Access, NODES};
 use anyhow::{bail, Context};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
