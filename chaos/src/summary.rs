@@ -100,6 +100,19 @@ pub struct Elections {
     pub all_ms: Vec<u64>,
 }
 
+impl Elections {
+    /// `N measured, median M ms, worst W ms`.
+    fn render(&self) -> String {
+        let ms = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
+        format!(
+            "{} measured, median {} ms, worst {} ms",
+            self.measured,
+            ms(self.median_ms),
+            ms(self.worst_ms)
+        )
+    }
+}
+
 pub fn elections(faults: &[Fault]) -> Elections {
     let mut all: Vec<u64> = faults.iter().filter_map(|f| f.election_ms).collect();
     all.sort_unstable();
@@ -204,22 +217,9 @@ impl Summary {
                 f.victim_role
             );
         }
-        let e = &self.elections;
-        let _ = writeln!(
-            out,
-            "  elections: {} measured, median {} ms, worst {} ms",
-            e.measured,
-            e.median_ms.map_or("-".into(), |v| v.to_string()),
-            e.worst_ms.map_or("-".into(), |v| v.to_string())
-        );
+        let _ = writeln!(out, "  elections: {}", self.elections.render());
         for (cause, e) in &self.elections_by_cause {
-            let _ = writeln!(
-                out,
-                "    after a {cause}: {} measured, median {} ms, worst {} ms",
-                e.measured,
-                e.median_ms.map_or("-".into(), |v| v.to_string()),
-                e.worst_ms.map_or("-".into(), |v| v.to_string())
-            );
+            let _ = writeln!(out, "    after a {cause}: {}", e.render());
         }
         let _ = writeln!(
             out,
