@@ -1,13 +1,19 @@
 //! `arqonbus-chaos run`: one chaos run from start to verdict. Starts the
-//! cluster (node processes, or the compose file's containers), sets up the chaos targets, runs the
-//! workload and the nemesis together for `--duration`, heals everything,
-//! waits until the nodes agree, then checks the history for
-//! linearizability and every node's audit chain, and writes the summary.
+//! cluster (node processes, or the compose file's containers), sets up the
+//! chaos targets, runs the workload and the nemesis together for
+//! `--duration`, heals everything, waits until the nodes agree, then checks
+//! the history for linearizability and every node's audit chain, and
+//! writes the summary.
 //! Any violation, an undecided check, or a fault that could not be
 //! injected makes the exit code non-zero; nothing is skipped.
 
-use crate::cluster::{run_cli, Cluster, Setup};
-use crate::nemesis::{self, FaultKind, NemesisOptions, NemesisReport};
+mod args;
+
+use args::arqonbus_binary;
+pub use args::RunArgs;
+
+use crate::cluster::{run_cli, Cluster};
+use crate::nemesis::{self, NemesisReport};
 use crate::proposals::{ProposalOptions, ProposalWorkload, PROPOSAL_TARGET};
 use crate::recorder::Recorder;
 use crate::report::{self, Status};
@@ -16,8 +22,7 @@ use crate::session_watch::SessionWatch;
 use crate::summary::{self, Summary};
 use crate::workload::{self, Workload, WorkloadOptions, PARAMS_PER_TARGET};
 use anyhow::Context;
-use clap::{Args, ValueEnum};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,129 +34,6 @@ pub mod exit {
     /// The harness could not do its job (setup failed, a fault could not
     /// be injected): the run proves nothing, so it fails.
     pub const HARNESS: u8 = 5;
-}
-
-/// Where the cluster runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// `arqonbus node` processes: on 127.0.0.1, or each in its own network
-    /// namespace when the run partitions (root).
-    Process,
-    /// The three containers of `--compose-file` (Docker and root).
-    Docker,
-}
-
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    #[arg(long, value_enum, default_value_t = Backend::Process)]
-    pub backend: Backend,
-    /// Seconds of workload under faults.
-    #[arg(long, default_value_t = 60)]
-    pub duration: u64,
-    /// Output directory: history.jsonl, node-N.log, summary.json, data.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// The arqonbus binary (default: next to this executable).
-    #[arg(long)]
-    pub arqonbus: Option<PathBuf>,
-    /// Seconds between faults.
-    #[arg(long, default_value_t = 4.0)]
-    pub interval: f64,
-    /// Milliseconds a paused leader stays paused (election timeout is 300-500 ms).
-    #[arg(long, default_value_t = 2000)]
-    pub pause_ms: u64,
-    /// Milliseconds a partition is held, and a removed node kept out.
-    #[arg(long, default_value_t = 3000)]
-    pub partition_ms: u64,
-    /// At least this many leader kills.
-    #[arg(long, default_value_t = 0)]
-    pub kills: usize,
-    /// At least this many leader pauses.
-    #[arg(long, default_value_t = 0)]
-    pub pauses: usize,
-    /// At least this many partitions (partition-leader, isolate-follower
-    /// and one-way-leader in turn).
-    #[arg(long, default_value_t = 0)]
-    pub partitions: usize,
-    /// At least this many membership changes (a follower removed and added
-    /// back).
-    #[arg(long, default_value_t = 0)]
-    pub membership_changes: usize,
-    /// The compose file of the docker back end.
-    #[arg(long, default_value = "cluster/docker-compose.yml")]
-    pub compose_file: PathBuf,
-    /// The kinds the rest of the schedule is drawn from (comma-separated;
-    /// `--faults ''` for none).
-    #[arg(long, value_parser = parse_mix, default_value = "kill-leader,kill-random,pause-leader")]
-    pub faults: FaultMix,
-    /// Concurrent workload clients.
-    #[arg(long, default_value_t = 4)]
-    pub clients: u64,
-    /// Operations per second over all clients.
-    #[arg(long, default_value_t = 200.0)]
-    pub rate: f64,
-    /// Concurrent proposer tasks (0: no proposal workload).
-    #[arg(long, default_value_t = 2)]
-    pub proposers: u64,
-    /// Proposals per second over all proposers.
-    #[arg(long, default_value_t = 10.0)]
-    pub proposal_rate: f64,
-    /// Seconds a proposal with an unknown outcome is re-sent before the
-    /// proposer gives up on it.
-    #[arg(long, default_value_t = 30)]
-    pub resend_bound: u64,
-    /// Operations per register key before moving to a fresh key.
-    #[arg(long, default_value_t = 100)]
-    pub ops_per_key: u64,
-    /// Seed for the harness's choices (default: from the clock).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Checker search budget per key.
-    #[arg(long, default_value_t = crate::checker::DEFAULT_MAX_STATES)]
-    pub max_states: u64,
-    /// Seconds a new leader may take after a fault before it is a violation.
-    #[arg(long, default_value_t = 10)]
-    pub election_bound: u64,
-    /// Seconds after each heal (a killed node restarted, a paused one
-    /// resumed) by which the watched proposer session must have left
-    /// degraded mode.
-    #[arg(long, default_value_t = 5.0)]
-    pub degraded_bound: f64,
-    /// Seconds the healed cluster may take to agree on an applied index.
-    #[arg(long, default_value_t = 60)]
-    pub converge_bound: u64,
-}
-
-/// The fault kinds random slots are drawn from; may be empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FaultMix(pub Vec<FaultKind>);
-
-/// `kill-leader,pause-leader`, or `` for none.
-fn parse_mix(text: &str) -> Result<FaultMix, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|kind| !kind.is_empty())
-        .map(|kind| FaultKind::from_str(kind, false))
-        .collect::<Result<_, _>>()
-        .map(FaultMix)
-}
-
-/// The `arqonbus` binary: `--arqonbus`, else next to this executable.
-fn arqonbus_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let path = match given {
-        Some(p) => p.to_path_buf(),
-        None => std::env::current_exe()
-            .context("finding this executable")?
-            .parent()
-            .context("this executable has no directory")?
-            .join("arqonbus"),
-    };
-    anyhow::ensure!(
-        path.is_file(),
-        "no arqonbus binary at {} (build it, or pass --arqonbus)",
-        path.display()
-    );
-    Ok(path)
 }
 
 /// Runs the whole thing; the exit code.
@@ -235,26 +117,9 @@ async fn execute(
     );
     let mut rng = Rng::new(seed);
     let duration = Duration::from_secs(args.duration);
-    let nemesis_options = NemesisOptions {
-        interval: Duration::from_secs_f64(args.interval),
-        pause: Duration::from_millis(args.pause_ms),
-        partition: Duration::from_millis(args.partition_ms),
-        min_leader_kills: args.kills,
-        min_leader_pauses: args.pauses,
-        min_partitions: args.partitions,
-        min_membership_changes: args.membership_changes,
-        mix: args.faults.0.clone(),
-        election_bound: Duration::from_secs(args.election_bound),
-    };
+    let nemesis_options = args.nemesis_options();
     let schedule = nemesis::plan(duration, &nemesis_options, &mut rng);
-    let setup = match args.backend {
-        Backend::Process => Setup::Process {
-            network: schedule.iter().any(|(kind, _)| kind.is_partition()),
-        },
-        Backend::Docker => Setup::Docker {
-            compose_file: args.compose_file.clone(),
-        },
-    };
+    let setup = args.setup(&schedule);
 
     let cluster = slot.insert(Cluster::start(&setup, &exe, &out).await?);
     summary.backend = cluster.describe();
@@ -329,14 +194,28 @@ async fn execute(
     summary.proposer_session = watched;
     summary.violations.extend(violations);
 
+    check_results(cluster, &out, args.max_states, &submitted, summary, unknown).await
+}
+
+/// The checks on what the run left: the history's figures and
+/// linearizability, every node's audit chain, and every proposal on every
+/// node.
+async fn check_results(
+    cluster: &Cluster,
+    out: &Path,
+    max_states: u64,
+    submitted: &crate::proposals::Submissions,
+    summary: &mut Summary,
+    unknown: &mut bool,
+) -> anyhow::Result<()> {
     let history = out.join("history.jsonl");
     let text = std::fs::read_to_string(&history)?;
     let events =
         crate::history::read_history(text.as_bytes()).context("reading back the history")?;
     summary.operations = summary::history_figures(&events);
-    summary.proposals = crate::proposal_check::figures(&events, &submitted);
+    summary.proposals = crate::proposal_check::figures(&events, submitted);
     let checked =
-        report::check_history(text.as_bytes(), args.max_states).context("checking the history")?;
+        report::check_history(text.as_bytes(), max_states).context("checking the history")?;
     summary.linearizability = checked
         .render(&history.display().to_string())
         .trim_end()
@@ -356,7 +235,7 @@ async fn execute(
     summary.audit = chains;
     summary.violations.extend(violations);
     let client = cluster.status_client();
-    let violations = crate::proposal_check::verify(client, &nodes, &submitted).await;
+    let violations = crate::proposal_check::verify(client, &nodes, submitted).await;
     summary.violations.extend(violations);
     Ok(())
 }
