@@ -2,10 +2,12 @@
 //! can be cut off from its peers (root only). Each namespace has a veth
 //! pair whose other end is on a bridge in the host's namespace; node N is
 //! 10.213.S.N/24 and the host (the harness and its clients) is
-//! 10.213.S.254 on the bridge. S and the names come from the harness's
-//! process id, so two runs on one machine do not collide. The bridge is
-//! let through the host's FORWARD chain, which Docker's engine sets to
-//! drop. Everything is removed by [`Namespaces::remove`].
+//! 10.213.S.254 on the bridge. The names carry the harness's process id
+//! (S comes from it too), so two runs on one machine do not collide. The
+//! bridge is let through the host's FORWARD chain, which Docker's engine
+//! sets to drop. Everything is removed by [`Namespaces::remove`]; what a
+//! run that was killed left behind is removed by the next one, since its
+//! process is gone.
 
 use super::tools::{args, run_tool};
 use anyhow::Context;
@@ -24,12 +26,8 @@ impl Namespaces {
     /// Makes the bridge and one namespace per node; undoes it on failure.
     pub async fn create(nodes: u64, log: &Path) -> anyhow::Result<Namespaces> {
         let pid = std::process::id();
-        let made = Namespaces {
-            tag: pid % 100_000,
-            subnet: u8::try_from(pid % 200 + 20).unwrap_or(20),
-            nodes,
-            log: log.to_path_buf(),
-        };
+        remove_stale(nodes, log).await;
+        let made = Namespaces::of(pid, nodes, log);
         if let Err(e) = made.build().await {
             made.remove().await;
             return Err(e).context(
@@ -37,6 +35,16 @@ impl Namespaces {
             );
         }
         Ok(made)
+    }
+
+    /// The names and addresses of the run of harness process `pid`.
+    fn of(pid: u32, nodes: u64, log: &Path) -> Namespaces {
+        Namespaces {
+            tag: pid,
+            subnet: u8::try_from(pid % 200 + 20).unwrap_or(20),
+            nodes,
+            log: log.to_path_buf(),
+        }
     }
 
     async fn build(&self) -> anyhow::Result<()> {
@@ -122,6 +130,31 @@ impl Namespaces {
     }
 }
 
+/// Removes the namespaces, bridges and rules of earlier runs whose harness
+/// process is gone (killed before it could clean up).
+async fn remove_stale(nodes: u64, log: &Path) {
+    let Ok(listed) = run_tool("ip", &args(["netns", "list"]), log).await else {
+        return;
+    };
+    let mut pids: Vec<u32> = listed.lines().filter_map(stale_pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    for pid in pids {
+        Namespaces::of(pid, nodes, log).remove().await;
+    }
+}
+
+/// The harness pid of an `ip netns list` line naming one of our namespaces
+/// (`arqonbus-PID-N ...`), if that process no longer exists.
+fn stale_pid(line: &str) -> Option<u32> {
+    let name = line.split_whitespace().next()?;
+    let (pid, node) = name.strip_prefix("arqonbus-")?.split_once('-')?;
+    node.parse::<u64>().ok()?;
+    let pid: u32 = pid.parse().ok()?;
+    let alive = Path::new(&format!("/proc/{pid}")).exists();
+    (!alive).then_some(pid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,16 +162,21 @@ mod tests {
     #[test]
     fn interface_names_fit_the_kernel_limit() {
         // IFNAMSIZ is 16 with the terminating NUL.
-        let ns = Namespaces {
-            tag: 99_999,
-            subnet: 219,
-            nodes: 3,
-            log: PathBuf::new(),
-        };
+        // Linux pids go up to 2^22.
+        let ns = Namespaces::of(4_194_304, 3, Path::new("log"));
         for name in [ns.bridge(), ns.veth(3)] {
             assert!(name.len() <= 15, "{name} is too long for an interface");
         }
-        assert_eq!(ns.address(2), Ipv4Addr::new(10, 213, 219, 2));
-        assert_eq!(ns.name(2), "arqonbus-99999-2");
+        assert_eq!(ns.address(2), Ipv4Addr::new(10, 213, 124, 2));
+        assert_eq!(ns.name(2), "arqonbus-4194304-2");
+    }
+
+    #[test]
+    fn only_namespaces_of_gone_harnesses_are_stale() {
+        let own = std::process::id();
+        assert_eq!(stale_pid(&format!("arqonbus-{own}-1 (id: 3)")), None);
+        assert_eq!(stale_pid("arqonbus-4194305-2"), Some(4_194_305));
+        assert_eq!(stale_pid("someone-else-1"), None);
+        assert_eq!(stale_pid("arqonbus-notapid-1"), None);
     }
 }
