@@ -7,36 +7,15 @@ use arqonbus::audit::{AuditEntry, AuditHead, AuditRecord};
 use arqonbus::proto::codec::{decode, encode, Message};
 use arqonbus::proto::json::JsonFrame;
 use arqonbus::proto::limits::MAX_TIMESTAMP_MS;
-use arqonbus::proto::message::{Parameters, Request};
+use arqonbus::proto::message::Request;
 use arqonbus::proto::operator::*;
 use arqonbus::proto::{Envelope, Reply, UnixMillis};
 use arqonbus::state::constraints::{ConstraintSet, ParamConstraint, Violation};
-use arqonbus::state::value::ParamValue;
 use proptest::prelude::*;
+use strategies::{finite, label, name, params, text};
 
-fn name() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9_.:/-]{0,24}"
-}
-fn text() -> impl Strategy<Value = String> {
-    "[ -~]{0,40}"
-}
-fn label() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9 é]{1,20}"
-}
-fn finite() -> impl Strategy<Value = f64> {
-    any::<f64>().prop_filter("finite", |v| v.is_finite())
-}
-fn value() -> impl Strategy<Value = ParamValue> {
-    prop_oneof![
-        any::<i64>().prop_map(ParamValue::Int),
-        finite().prop_map(ParamValue::Float),
-        label().prop_map(ParamValue::Enum),
-        any::<bool>().prop_map(ParamValue::Bool),
-    ]
-}
-fn params(min: usize) -> impl Strategy<Value = Parameters> {
-    prop::collection::btree_map(name(), value(), min..6)
-}
+mod strategies;
+
 fn constraint() -> impl Strategy<Value = ParamConstraint> {
     prop_oneof![
         (any::<i64>(), any::<i64>(), any::<i64>())

@@ -5,41 +5,19 @@ use std::collections::BTreeMap;
 
 use arqonbus::proto::codec::{decode, encode, msg_type, Message};
 use arqonbus::proto::json::JsonFrame;
-use arqonbus::proto::limits::MAX_TIMESTAMP_MS;
 use arqonbus::proto::message::*;
 use arqonbus::proto::reply::*;
-use arqonbus::proto::{vectors, Envelope, SigScheme, Signature, UnixMillis};
-use arqonbus::state::value::ParamValue;
+use arqonbus::proto::{vectors, Envelope, SigScheme, Signature};
 use proptest::prelude::*;
+use strategies::{finite, label, name, text, time, value};
 
-fn name() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9_.:/-]{0,24}"
-}
-fn text() -> impl Strategy<Value = String> {
-    "[ -~]{0,40}"
-}
-fn label() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9 é]{1,20}"
-}
-fn finite() -> impl Strategy<Value = f64> {
-    any::<f64>().prop_filter("finite", |v| v.is_finite())
-}
-fn time() -> impl Strategy<Value = UnixMillis> {
-    (0..=MAX_TIMESTAMP_MS).prop_map(UnixMillis)
-}
-fn value() -> impl Strategy<Value = ParamValue> {
-    prop_oneof![
-        any::<i64>().prop_map(ParamValue::Int),
-        finite().prop_map(ParamValue::Float),
-        label().prop_map(ParamValue::Enum),
-        any::<bool>().prop_map(ParamValue::Bool),
-    ]
-}
+mod strategies;
+
 fn metrics() -> impl Strategy<Value = BTreeMap<String, f64>> {
     prop::collection::btree_map(name(), finite(), 0..6)
 }
 fn params() -> impl Strategy<Value = Parameters> {
-    prop::collection::btree_map(name(), value(), 0..6)
+    strategies::params(0)
 }
 fn envelope() -> impl Strategy<Value = Envelope> {
     let sig = prop::option::of(prop::collection::vec(any::<u8>(), 0..80));

@@ -1,0 +1,44 @@
+//! Proptest strategies shared by the protocol property tests: names, free
+//! text, labels, finite floats, timestamps, parameter values and sets.
+
+#![allow(dead_code)]
+
+use arqonbus::proto::limits::MAX_TIMESTAMP_MS;
+use arqonbus::proto::message::Parameters;
+use arqonbus::proto::UnixMillis;
+use arqonbus::state::value::ParamValue;
+use proptest::prelude::*;
+
+pub fn name() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9_.:/-]{0,24}"
+}
+
+pub fn text() -> impl Strategy<Value = String> {
+    "[ -~]{0,40}"
+}
+
+pub fn label() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9 é]{1,20}"
+}
+
+pub fn finite() -> impl Strategy<Value = f64> {
+    any::<f64>().prop_filter("finite", |v| v.is_finite())
+}
+
+pub fn time() -> impl Strategy<Value = UnixMillis> {
+    (0..=MAX_TIMESTAMP_MS).prop_map(UnixMillis)
+}
+
+pub fn value() -> impl Strategy<Value = ParamValue> {
+    prop_oneof![
+        any::<i64>().prop_map(ParamValue::Int),
+        finite().prop_map(ParamValue::Float),
+        label().prop_map(ParamValue::Enum),
+        any::<bool>().prop_map(ParamValue::Bool),
+    ]
+}
+
+/// Between `min` and 5 named values.
+pub fn params(min: usize) -> impl Strategy<Value = Parameters> {
+    prop::collection::btree_map(name(), value(), min..6)
+}
