@@ -4,17 +4,16 @@
 //! operator messages are in `proto_operator_malformed.rs`.)
 
 use arqonbus::audit::{AuditEntry, AuditHead, AuditRecord};
-use arqonbus::proto::codec::{decode, encode, Message};
-use arqonbus::proto::json::JsonFrame;
+use arqonbus::proto::codec::Message;
 use arqonbus::proto::limits::MAX_TIMESTAMP_MS;
 use arqonbus::proto::message::Request;
 use arqonbus::proto::operator::*;
 use arqonbus::proto::{Envelope, Reply, UnixMillis};
 use arqonbus::state::constraints::{ConstraintSet, ParamConstraint, Violation};
 use proptest::prelude::*;
-use strategies::{finite, label, name, params, text};
+use proto_common::{finite, label, name, params, round_trips, text};
 
-mod strategies;
+mod proto_common;
 
 fn constraint() -> impl Strategy<Value = ParamConstraint> {
     prop_oneof![
@@ -266,12 +265,6 @@ fn any_operator_message() -> impl Strategy<Value = Message> {
 proptest! {
     #[test]
     fn operator_messages_round_trip_through_bytes_and_json(msg in any_operator_message()) {
-        let bytes = encode(&msg).unwrap();
-        prop_assert_eq!(&decode(&bytes).unwrap(), &msg);
-        let text = serde_json::to_string(&JsonFrame::from_wire(&msg).unwrap()).unwrap();
-        let back: JsonFrame = serde_json::from_str(&text).unwrap();
-        let again = back.to_wire().unwrap();
-        prop_assert_eq!(&again, &msg);
-        prop_assert_eq!(encode(&again).unwrap(), bytes);
+        round_trips(&msg)?;
     }
 }

@@ -4,20 +4,19 @@
 use std::collections::BTreeMap;
 
 use arqonbus::proto::codec::{decode, encode, msg_type, Message};
-use arqonbus::proto::json::JsonFrame;
 use arqonbus::proto::message::*;
 use arqonbus::proto::reply::*;
 use arqonbus::proto::{vectors, Envelope, SigScheme, Signature};
 use proptest::prelude::*;
-use strategies::{finite, label, name, text, time, value};
+use proto_common::{finite, label, name, round_trips, text, time, value};
 
-mod strategies;
+mod proto_common;
 
 fn metrics() -> impl Strategy<Value = BTreeMap<String, f64>> {
     prop::collection::btree_map(name(), finite(), 0..6)
 }
 fn params() -> impl Strategy<Value = Parameters> {
-    strategies::params(0)
+    proto_common::params(0)
 }
 fn envelope() -> impl Strategy<Value = Envelope> {
     let sig = prop::option::of(prop::collection::vec(any::<u8>(), 0..80));
@@ -335,13 +334,7 @@ fn any_message() -> impl Strategy<Value = Message> {
 proptest! {
     #[test]
     fn valid_messages_round_trip_through_bytes_and_json(msg in any_message()) {
-        let bytes = encode(&msg).unwrap();
-        prop_assert_eq!(&decode(&bytes).unwrap(), &msg);
-        let text = serde_json::to_string(&JsonFrame::from_wire(&msg).unwrap()).unwrap();
-        let back: JsonFrame = serde_json::from_str(&text).unwrap();
-        let again = back.to_wire().unwrap();
-        prop_assert_eq!(&again, &msg);
-        prop_assert_eq!(encode(&again).unwrap(), bytes);
+        round_trips(&msg)?;
     }
 
     #[test]

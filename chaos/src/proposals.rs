@@ -162,15 +162,8 @@ impl ProposalWorkload {
 
 async fn proposer(shared: Arc<Shared>, client: Client, mut rng: Rng) -> anyhow::Result<()> {
     let mut process = shared.next_process.fetch_add(1, Ordering::Relaxed);
-    let period =
-        Duration::from_secs_f64(shared.options.proposers as f64 / shared.options.rate.max(0.001));
-    let mut pace = tokio::time::interval(period);
-    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    while !shared.stop.load(Ordering::SeqCst) {
-        pace.tick().await;
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
+    let mut pace = crate::tasks::pace(shared.options.proposers, shared.options.rate);
+    while crate::tasks::next_tick(&mut pace, &shared.stop).await {
         let id = format!("p-{}", shared.next_id.fetch_add(1, Ordering::Relaxed));
         let (changes, expected) = plan_changes(&mut rng);
         let proposal = Proposal {

@@ -114,7 +114,11 @@ impl Elections {
 }
 
 pub fn elections(faults: &[Fault]) -> Elections {
-    let mut all: Vec<u64> = faults.iter().filter_map(|f| f.election_ms).collect();
+    elections_of(faults.iter())
+}
+
+fn elections_of<'a>(faults: impl Iterator<Item = &'a Fault>) -> Elections {
+    let mut all: Vec<u64> = faults.filter_map(|f| f.election_ms).collect();
     all.sort_unstable();
     Elections {
         measured: all.len(),
@@ -126,18 +130,13 @@ pub fn elections(faults: &[Fault]) -> Elections {
 
 /// Election times grouped by what caused them: kill, pause, partition.
 pub fn elections_by_cause(faults: &[Fault]) -> BTreeMap<&'static str, Elections> {
-    let mut causes: Vec<&'static str> = faults.iter().map(|f| f.kind.cause()).collect();
-    causes.sort_unstable();
-    causes.dedup();
+    let causes: std::collections::BTreeSet<&'static str> =
+        faults.iter().map(|f| f.kind.cause()).collect();
     causes
         .into_iter()
         .map(|cause| {
-            let of_cause: Vec<Fault> = faults
-                .iter()
-                .filter(|f| f.kind.cause() == cause)
-                .cloned()
-                .collect();
-            (cause, elections(&of_cause))
+            let of_cause = faults.iter().filter(|f| f.kind.cause() == cause);
+            (cause, elections_of(of_cause))
         })
         .filter(|(_, e)| e.measured > 0)
         .collect()

@@ -1,10 +1,11 @@
-//! A workload's tasks: each gets its own client, and stopping them waits up
-//! to a deadline, aborts the ones still running (their open operations stay
-//! without a completion and count as `info`) and surfaces the first task
-//! that failed.
+//! A workload's tasks: each gets its own client and a share of the rate,
+//! and stopping them waits up to a deadline, aborts the ones still running
+//! (their open operations stay without a completion and count as `info`)
+//! and surfaces the first task that failed.
 
 use crate::cluster::Access;
 use arqonbus::client::Client;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -41,4 +42,22 @@ pub fn client(
     options.request_timeout = request_timeout;
     options.retry_budget = retry_budget;
     Ok(Client::new(options)?)
+}
+
+/// The pace of one of `tasks` tasks that together make `rate` operations
+/// per second.
+pub fn pace(tasks: u64, rate: f64) -> tokio::time::Interval {
+    let period = Duration::from_secs_f64(tasks as f64 / rate.max(0.001));
+    let mut pace = tokio::time::interval(period);
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    pace
+}
+
+/// Waits for the next tick; false once `stop` is set (before or after it).
+pub async fn next_tick(pace: &mut tokio::time::Interval, stop: &AtomicBool) -> bool {
+    if stop.load(Ordering::SeqCst) {
+        return false;
+    }
+    pace.tick().await;
+    !stop.load(Ordering::SeqCst)
 }

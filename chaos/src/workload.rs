@@ -152,15 +152,8 @@ async fn worker(
     mut rng: Rng,
 ) -> anyhow::Result<()> {
     let mut process = first;
-    let period =
-        Duration::from_secs_f64(shared.options.clients as f64 / shared.options.rate.max(0.001));
-    let mut pace = tokio::time::interval(period);
-    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    while !shared.stop.load(Ordering::SeqCst) {
-        pace.tick().await;
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
+    let mut pace = crate::tasks::pace(shared.options.clients, shared.options.rate);
+    while crate::tasks::next_tick(&mut pace, &shared.stop).await {
         let seq = shared.next_op.fetch_add(1, Ordering::Relaxed);
         let (target, param) = key_for(&shared, seq);
         let key = format!("{target}/{param}");

@@ -146,10 +146,6 @@ impl DockerNodes {
         self.dir.join("docker.log")
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub fn describe(&self) -> String {
         format!("docker: compose project {PROJECT}, image {IMAGE}")
     }

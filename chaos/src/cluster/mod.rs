@@ -87,6 +87,8 @@ enum Nodes {
 /// A running three-node cluster.
 pub struct Cluster {
     exe: PathBuf,
+    /// The run's output directory (setup.log).
+    dir: PathBuf,
     access: Access,
     nodes: Nodes,
     status_client: Client,
@@ -111,6 +113,7 @@ impl Cluster {
         options.connect_timeout = STATUS_DEADLINE;
         let mut cluster = Cluster {
             exe: exe.to_path_buf(),
+            dir: dir.to_path_buf(),
             access,
             nodes,
             status_client: Client::new(options)?,
@@ -132,14 +135,7 @@ impl Cluster {
         }
         let mut init = self.access.cli_args("admin");
         init.extend(args(["cluster", "init"]));
-        run_cli(&self.exe, &init, &self.log("setup.log")).await
-    }
-
-    fn log(&self, name: &str) -> PathBuf {
-        match &self.nodes {
-            Nodes::Process(n) => n.dir().join(name),
-            Nodes::Docker(n) => n.dir().join(name),
-        }
+        run_cli(&self.exe, &init, &self.dir.join("setup.log")).await
     }
 
     pub fn access(&self) -> &Access {
@@ -236,10 +232,7 @@ impl Cluster {
     pub async fn heal(&mut self) -> anyhow::Result<()> {
         self.mend().await?;
         for id in 1..=NODES {
-            let (running, paused) = match &self.nodes {
-                Nodes::Process(n) => n.state(id)?,
-                Nodes::Docker(n) => n.state(id)?,
-            };
+            let (running, paused) = self.state(id)?;
             if !running {
                 self.restart(id).await?;
             } else if paused {
@@ -263,13 +256,17 @@ impl Cluster {
         node_status(&self.status_client, endpoint).await
     }
 
-    /// Whether node `id` runs and is not paused (it may be cut off).
-    fn up(&self, id: u64) -> bool {
-        let state = match &self.nodes {
+    /// Whether node `id` runs, and whether it is paused.
+    fn state(&self, id: u64) -> anyhow::Result<(bool, bool)> {
+        match &self.nodes {
             Nodes::Process(n) => n.state(id),
             Nodes::Docker(n) => n.state(id),
-        };
-        matches!(state, Ok((true, false)))
+        }
+    }
+
+    /// Whether node `id` runs and is not paused (it may be cut off).
+    fn up(&self, id: u64) -> bool {
+        matches!(self.state(id), Ok((true, false)))
     }
 
     /// Every node's view, asked at once; `None` for nodes that do not

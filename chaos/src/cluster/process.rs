@@ -108,10 +108,6 @@ impl ProcessNodes {
         Ok((nodes, access))
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub fn describe(&self) -> String {
         match &self.netns {
             Some(ns) => format!("process: node N in {}", ns.describe()),

@@ -1,8 +1,11 @@
-//! Proptest strategies shared by the protocol property tests: names, free
-//! text, labels, finite floats, timestamps, parameter values and sets.
+//! Shared by the protocol property tests: proptest strategies (names, free
+//! text, labels, finite floats, timestamps, parameter values and sets) and
+//! the round-trip check every valid message must pass.
 
 #![allow(dead_code)]
 
+use arqonbus::proto::codec::{decode, encode, Message};
+use arqonbus::proto::json::JsonFrame;
 use arqonbus::proto::limits::MAX_TIMESTAMP_MS;
 use arqonbus::proto::message::Parameters;
 use arqonbus::proto::UnixMillis;
@@ -41,4 +44,17 @@ pub fn value() -> impl Strategy<Value = ParamValue> {
 /// Between `min` and 5 named values.
 pub fn params(min: usize) -> impl Strategy<Value = Parameters> {
     prop::collection::btree_map(name(), value(), min..6)
+}
+
+/// `msg` survives bytes and the JSON view unchanged, and re-encodes to the
+/// same bytes.
+pub fn round_trips(msg: &Message) -> Result<(), TestCaseError> {
+    let bytes = encode(msg).unwrap();
+    prop_assert_eq!(&decode(&bytes).unwrap(), msg);
+    let text = serde_json::to_string(&JsonFrame::from_wire(msg).unwrap()).unwrap();
+    let back: JsonFrame = serde_json::from_str(&text).unwrap();
+    let again = back.to_wire().unwrap();
+    prop_assert_eq!(&again, msg);
+    prop_assert_eq!(encode(&again).unwrap(), bytes);
+    Ok(())
 }
