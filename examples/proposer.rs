@@ -5,14 +5,14 @@
 //! as the README's walk-through does), then:
 //! `cargo run --example proposer -- arqonbus-dev/certs 127.0.0.1:7101 127.0.0.1:7102 127.0.0.1:7103`
 
-use arqonbus::client::{Mode, ProposerSession, SessionError, SessionOptions};
-use arqonbus::proto::message::{
+use arqonbus_client::{Mode, ProposerSession, SessionError, SessionOptions};
+use arqonbus_core::ParamValue;
+use arqonbus_proto::message::{
     Cohort, Proposal, ProposedChange, TelemetryContext, TelemetrySample,
 };
-use arqonbus::proto::reply::{Decision, EventBody};
-use arqonbus::proto::UnixMillis;
-use arqonbus::state::ParamValue;
-use arqonbus::transport::TlsCredentials;
+use arqonbus_proto::reply::{Decision, EventBody};
+use arqonbus_proto::UnixMillis;
+use arqonbus_transport::TlsCredentials;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = SessionOptions::new(endpoints, credentials, TARGET, "proposer-lkg.json".into());
     let session = ProposerSession::connect(options)?;
 
-    // Mode changes arrive as events (and as `arqonbus::client` log lines).
+    // Mode changes arrive as events (and as `arqonbus_client` log lines).
     let mut changes = session.mode_changes();
     tokio::spawn(async move {
         while let Ok(c) = changes.recv().await {

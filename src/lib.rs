@@ -1,16 +1,14 @@
-//! ArqonBus: the safety coordinator between an optimizer that proposes
-//! parameter changes and the live system that runs them.
+//! The ArqonBus node: Raft storage and network (`raft`), serving peers and
+//! clients (`node`), the sled store and archive of the audit chain
+//! (`audit`), issuing certificates (`certs`), and the format of persisted
+//! records (`record`).
+//!
+//! The rules a node enforces live in `arqonbus-core`; the wire protocol in
+//! `arqonbus-proto`; QUIC and TLS in `arqonbus-transport`. The `arqonbus`
+//! binary (`src/main.rs`, with `cli/` and `bench/`) is built on this library.
 
 pub mod audit;
-pub mod bench;
 pub mod certs;
-pub mod cli;
-pub mod client;
-pub mod codec;
-pub mod local_cluster;
-pub mod logging;
 pub mod node;
-pub mod proto;
 pub mod raft;
-pub mod state;
-pub mod transport;
+pub mod record;

@@ -15,7 +15,7 @@ struct Run {
     stderr: String,
 }
 
-fn arqonbus(c: &arqonbus::local_cluster::LocalCluster, user: &str, args: &[&str]) -> Run {
+fn arqonbus(c: &arqonbus_testkit::LocalCluster, user: &str, args: &[&str]) -> Run {
     let out = Command::new(exe())
         .args(args)
         .env("ARQONBUS_ENDPOINTS", c.endpoints().join(","))
@@ -173,7 +173,7 @@ fn audit_verify_names_an_entry_corrupted_on_disk() {
             ],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
-        c.stop(1).expect("stop node 1");
+        c.stop(1).await.expect("stop node 1");
         let data = c.data_dir(1);
         let data_arg = data.display().to_string();
         let r = arqonbus(&c, "viewer", &["audit", "verify", "--data", &data_arg]);
@@ -184,10 +184,10 @@ fn audit_verify_names_an_entry_corrupted_on_disk() {
             let tree = db.open_tree("audit").expect("audit tree");
             let key = 3u64.to_be_bytes();
             let bytes = tree.get(key).expect("read").expect("entry 3 exists");
-            let mut entry: arqonbus::audit::AuditEntry =
-                arqonbus::codec::decode(&bytes).expect("decode");
+            let mut entry: arqonbus_core::audit::AuditEntry =
+                arqonbus::record::decode(&bytes).expect("decode");
             entry.details.push_str(" (edited)");
-            tree.insert(key, arqonbus::codec::encode(&entry).expect("encode"))
+            tree.insert(key, arqonbus::record::encode(&entry).expect("encode"))
                 .expect("write");
             db.flush().expect("flush");
         }

@@ -4,10 +4,10 @@
 
 mod common;
 
-use arqonbus::client::ClientError;
-use arqonbus::proto::error::ErrorCode;
-use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
-use arqonbus::state::ParamValue;
+use arqonbus_client::ClientError;
+use arqonbus_core::ParamValue;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
 use common::*;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -64,7 +64,7 @@ fn a_cluster_survives_a_leader_kill_and_a_full_restart() {
         );
 
         // SIGKILL the leader: a new one is elected and takes writes.
-        c.kill(leader).expect("kill leader");
+        c.kill(leader).await.expect("kill leader");
         let others: Vec<u64> = c.ids().into_iter().filter(|&id| id != leader).collect();
         let (new_leader, _) = c
             .wait_for_leader(&admin, &others, term, WAIT)
@@ -103,7 +103,7 @@ fn a_cluster_survives_a_leader_kill_and_a_full_restart() {
 
         // Stop everything cleanly, start again: values and chain intact.
         for id in c.ids() {
-            c.stop(id).expect("clean stop");
+            c.stop(id).await.expect("clean stop");
         }
         c.start_all().expect("restart all");
         c.wait_until_up(&admin, &c.ids(), WAIT)
@@ -149,7 +149,7 @@ fn a_lagging_follower_is_caught_up_by_a_snapshot_in_several_chunks() {
             .into_iter()
             .find(|&id| id != leader)
             .expect("a follower");
-        c.stop(lagging).expect("stop follower");
+        c.stop(lagging).await.expect("stop follower");
 
         let operator = c.client("operator").expect("client");
         for n in 1..=120 {
@@ -268,7 +268,7 @@ fn a_leader_cut_off_from_the_majority_answers_no_quorum_and_the_majority_goes_on
         let started = Instant::now();
         let err = loop {
             match old_side
-                .call_node(&leader_endpoint, &arqonbus::proto::Request::Operate(set(7)))
+                .call_node(&leader_endpoint, &arqonbus_proto::Request::Operate(set(7)))
                 .await
             {
                 Err(e) => break e,
@@ -363,10 +363,10 @@ fn refused_and_forbidden_writes_change_nothing_and_a_foreign_ca_is_refused() {
         )
         .expect("second CA");
         let creds =
-            arqonbus::transport::TlsCredentials::from_dir(other.path(), "operator").expect("creds");
-        let mut options = arqonbus::client::ClientOptions::new(c.endpoints(), creds);
+            arqonbus_transport::TlsCredentials::from_dir(other.path(), "operator").expect("creds");
+        let mut options = arqonbus_client::ClientOptions::new(c.endpoints(), creds);
         options.retry_budget = Duration::from_secs(1);
-        let stranger = arqonbus::client::Client::new(options).expect("client");
+        let stranger = arqonbus_client::Client::new(options).expect("client");
         let err = stranger
             .operate(get())
             .await
@@ -385,7 +385,8 @@ fn refused_and_forbidden_writes_change_nothing_and_a_foreign_ca_is_refused() {
 fn a_node_is_added_as_a_learner_promoted_and_removed_again() {
     one_cluster_at_a_time(async {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut c = arqonbus::local_cluster::LocalCluster::new(&exe(), dir.path(), 4, None, &[])
+        let mut c = arqonbus_testkit::LocalCluster::new(&exe(), dir.path(), 4, None)
+            .await
             .expect("four nodes prepared");
         for id in 1..=3 {
             c.start(id).expect("start");
@@ -410,7 +411,7 @@ fn a_node_is_added_as_a_learner_promoted_and_removed_again() {
         let addr = c.endpoint(4).expect("endpoint");
         let reply = admin
             .operate(OperatorRequest::AddNode {
-                member: arqonbus::proto::operator::Member { node_id: 4, addr },
+                member: arqonbus_proto::operator::Member { node_id: 4, addr },
             })
             .await
             .expect("add node 4");

@@ -5,10 +5,10 @@
 
 mod common;
 
-use arqonbus::client::last_known_good::LastKnownGood;
-use arqonbus::client::{DegradedReason, Mode, ParameterSource, ProposerSession, SessionError};
-use arqonbus::local_cluster::{free_port, LocalCluster};
-use arqonbus::proto::reply::{Approval, EventBody};
+use arqonbus_client::last_known_good::LastKnownGood;
+use arqonbus_client::{DegradedReason, Mode, ParameterSource, ProposerSession, SessionError};
+use arqonbus_proto::reply::{Approval, EventBody};
+use arqonbus_testkit::{free_ports, LocalCluster};
 use common::proposer::{options, session, wait_mode, SVC};
 use common::sessions::{nth, sample};
 use common::{exe, one_cluster_at_a_time, wait_for, within, Cluster};
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn samples(n: usize) -> Vec<arqonbus::proto::message::TelemetrySample> {
+fn samples(n: usize) -> Vec<arqonbus_proto::message::TelemetrySample> {
     (0..n).map(|i| sample(SVC, i as f64)).collect()
 }
 
@@ -160,7 +160,7 @@ fn a_leader_kill_is_followed_and_each_proposal_gets_one_decision() {
         }
         let leader = cluster.leader(WAIT).await;
         let killed = Instant::now();
-        cluster.kill(leader);
+        cluster.kill(leader).await;
         let first = decide(&s, 10).await;
         let to_first = killed.elapsed();
         decided.insert(10, first);
@@ -222,8 +222,10 @@ fn failures_open_the_breaker_and_later_calls_fail_fast_without_network() {
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
         // Certificates only; no node runs, and nobody listens on the port.
-        let certs = LocalCluster::new(&exe(), dir.path(), 3, None, &[]).expect("certificates");
-        let endpoint = format!("127.0.0.1:{}", free_port().expect("port"));
+        let certs = LocalCluster::new(&exe(), dir.path(), 3, None)
+            .await
+            .expect("certificates");
+        let endpoint = format!("127.0.0.1:{}", free_ports(1).expect("port")[0]);
         let mut o = options(
             &certs.cert_dir(),
             vec![endpoint],

@@ -1,19 +1,19 @@
 //! openraft's own storage test suite, run against our sled stores.
 
 use arqonbus::audit::store::Retention;
-use arqonbus::raft::{LogStore, StateMachineStore, StorageError, TypeConfig};
+use arqonbus::raft::{LogStore, StateStore, StorageError, TypeConfig};
 use openraft::testing::{StoreBuilder, Suite};
 use tempfile::TempDir;
 
 struct Builder;
 
-impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for Builder {
-    async fn build(&self) -> Result<(TempDir, LogStore, StateMachineStore), StorageError> {
+impl StoreBuilder<TypeConfig, LogStore, StateStore, TempDir> for Builder {
+    async fn build(&self) -> Result<(TempDir, LogStore, StateStore), StorageError> {
         let dir = tempfile::tempdir().map_err(|e| openraft::StorageIOError::write(&e))?;
         let db =
             sled::open(dir.path().join("db")).map_err(|e| openraft::StorageIOError::write(&e))?;
         let log = LogStore::open(&db).map_err(|e| openraft::StorageIOError::write(&e))?;
-        let sm = StateMachineStore::open(&db, dir.path(), Retention::default())?;
+        let sm = StateStore::open(&db, dir.path(), Retention::default())?;
         Ok((dir, log, sm))
     }
 }

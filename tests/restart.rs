@@ -6,9 +6,9 @@
 #![allow(clippy::result_large_err)]
 
 use arqonbus::audit::store::Retention;
-use arqonbus::raft::{LogStore, NodeId, StateMachineStore, TypeConfig};
-use arqonbus::state::constraint_file;
-use arqonbus::state::{Actor, Command, Op, ParamValue, Role};
+use arqonbus::raft::{LogStore, NodeId, StateStore, TypeConfig};
+use arqonbus_core::constraint_file;
+use arqonbus_core::{Actor, Command, Op, ParamValue, Role};
 use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
@@ -80,10 +80,10 @@ async fn reopen(path: &Path) -> sled::Db {
     }
 }
 
-async fn start(dir: &Path) -> (Raft<TypeConfig>, StateMachineStore, sled::Db) {
+async fn start(dir: &Path) -> (Raft<TypeConfig>, StateStore, sled::Db) {
     let db = reopen(&dir.join("db")).await;
     let log = LogStore::open(&db).expect("log store");
-    let sm = StateMachineStore::open(&db, dir, Retention::default()).expect("state machine");
+    let sm = StateStore::open(&db, dir, Retention::default()).expect("state machine");
     let config = Config {
         heartbeat_interval: 100,
         election_timeout_min: 300,
@@ -174,7 +174,7 @@ async fn state_and_audit_survive_a_restart_from_snapshot_plus_log() {
     {
         // The state machine alone, before Raft replays anything: the snapshot.
         let db = reopen(&dir.path().join("db")).await;
-        let sm = StateMachineStore::open(&db, dir.path(), Retention::default()).expect("opens");
+        let sm = StateStore::open(&db, dir.path(), Retention::default()).expect("opens");
         let restored = sm.read(|a| a.last_applied);
         assert!(
             restored.is_some() && restored < before_applied,

@@ -6,13 +6,13 @@
 
 mod common;
 
-use arqonbus::proto::error::ErrorCode;
-use arqonbus::proto::limits::MAX_FRAME_LEN;
-use arqonbus::proto::message::{Proposal, SubscribeTarget};
-use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
-use arqonbus::proto::reply::{Approval, Decision, Event, ProposalStatus};
-use arqonbus::proto::{Message, Reply, Request};
-use arqonbus::state::ParamValue;
+use arqonbus_core::ParamValue;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::limits::MAX_FRAME_LEN;
+use arqonbus_proto::message::{Proposal, SubscribeTarget};
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::reply::{Approval, Decision, Event, ProposalStatus};
+use arqonbus_proto::{Message, Reply, Request};
 use common::sessions::*;
 use common::{within, Cluster, Raw, CLUSTER_LOCK};
 use std::collections::BTreeSet;
@@ -82,7 +82,7 @@ async fn decisions_are_deduplicated_streamed_once_and_survive_a_leader_kill() {
         tokio::spawn(async move { propose_all(&client, pending).await })
     };
     let killed = std::time::Instant::now();
-    cluster.kill(leader);
+    cluster.kill(leader).await;
     let new_leader = cluster.leader(WAIT).await;
     eprintln!(
         "figure: node {} leads {:?} after the SIGKILL of node {}",
@@ -203,7 +203,7 @@ async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_
     .expect("ack");
     assert_eq!((ack.accepted, ack.rejected), (1, 1));
     let follower = cluster.endpoints[(leader + 1) % 3].clone();
-    let batch = Request::TelemetryBatch(arqonbus::proto::message::TelemetryBatch {
+    let batch = Request::TelemetryBatch(arqonbus_proto::message::TelemetryBatch {
         samples: vec![sample(SVC, 1.0)],
     });
     let r = agent.call_node(&follower, &batch).await;
@@ -246,7 +246,7 @@ async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_
     };
 
     let raw = Raw::connect(&cluster.certs(), "proposer", &cluster.endpoints[leader]).await;
-    let good_frame = arqonbus::proto::encode(&Message::Request(
+    let good_frame = arqonbus_proto::encode(&Message::Request(
         envelope(),
         Request::Proposal(proposal("raw-ok", &[("batch_size", ParamValue::Int(9))])),
     ))
@@ -270,9 +270,9 @@ async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_
         }
 
         const SENTINEL: f64 = 12345.678;
-        let telemetry = arqonbus::proto::encode(&Message::Request(
+        let telemetry = arqonbus_proto::encode(&Message::Request(
             envelope(),
-            Request::TelemetryBatch(arqonbus::proto::message::TelemetryBatch {
+            Request::TelemetryBatch(arqonbus_proto::message::TelemetryBatch {
                 samples: vec![sample(SVC, SENTINEL)],
             }),
         ))

@@ -7,8 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arqonbus::certs::{init, issue_client, Identity, InitOptions, Role};
-use arqonbus::transport::{
+use arqonbus::certs::{init, issue_client, InitOptions};
+use arqonbus_core::Role;
+use arqonbus_transport::Identity;
+use arqonbus_transport::{
     authorize_incoming, authorize_peer, authorize_server, client_config, crypto_provider, refuse,
     server_config, AuthError, TlsCredentials, TransportTuning, ALPN_CLIENT, ALPN_PEER,
     CLOSE_UNAUTHORIZED,

@@ -1,13 +1,13 @@
 //! The end-of-run audit check: every node's own copy of the audit chain is
 //! fetched from that node alone (`AuditRange` with `stale: true`, page by
 //! page through `call_node`), every hash and link is recomputed here with
-//! `arqonbus::audit::verify::Verifier`, and all heads must be equal.
+//! `arqonbus_core::audit::verify::Verifier`, and all heads must be equal.
 
-use arqonbus::audit::verify::Verifier;
-use arqonbus::client::Client;
-use arqonbus::proto::limits::MAX_AUDIT_ENTRIES;
-use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
-use arqonbus::proto::{Reply, Request};
+use arqonbus_client::Client;
+use arqonbus_core::audit::verify::Verifier;
+use arqonbus_proto::limits::MAX_AUDIT_ENTRIES;
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::{Reply, Request};
 use serde::Serialize;
 use std::time::Duration;
 

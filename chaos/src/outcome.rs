@@ -21,11 +21,11 @@
 //! `info`, and the workload re-sends the same id.
 
 use crate::recorder::Kind;
-use arqonbus::client::ClientError;
-use arqonbus::proto::error::ErrorCode;
-use arqonbus::proto::operator::OperatorReply;
-use arqonbus::proto::reply::Approval;
-use arqonbus::state::value::ParamValue;
+use arqonbus_client::ClientError;
+use arqonbus_core::value::ParamValue;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::operator::OperatorReply;
+use arqonbus_proto::reply::Approval;
 use serde_json::{json, Value};
 
 /// A completion to record.
@@ -121,7 +121,7 @@ pub fn classify_propose(reply: &Result<Approval, ClientError>) -> (Kind, Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arqonbus::proto::error::ErrorReply;
+    use arqonbus_proto::error::ErrorReply;
     use std::collections::BTreeMap;
     use std::time::Duration;
 

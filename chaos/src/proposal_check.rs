@@ -17,10 +17,10 @@
 
 use crate::history::{Event, EventType, Function};
 use crate::proposals::{decision_name, Submissions};
-use arqonbus::client::Client;
-use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
-use arqonbus::proto::reply::Approval;
-use arqonbus::proto::{Reply, Request};
+use arqonbus_client::Client;
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::reply::Approval;
+use arqonbus_proto::{Reply, Request};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -216,8 +216,8 @@ mod tests {
     use super::*;
     use crate::proposals::Submitted;
     use crate::recorder::Kind;
-    use arqonbus::proto::reply::{Decision, EnforcementMode, RejectedChange};
-    use arqonbus::proto::UnixMillis;
+    use arqonbus_proto::reply::{Decision, EnforcementMode, RejectedChange};
+    use arqonbus_proto::UnixMillis;
 
     fn approval(id: &str, decision: Decision, rejected: usize) -> Approval {
         Approval {

@@ -5,9 +5,9 @@
 //! the `value` every `propose` event carries (see `chaos/README.md`).
 
 use crate::rng::Rng;
-use arqonbus::proto::message::{Proposal, ProposedChange};
-use arqonbus::proto::reply::{Approval, Decision};
-use arqonbus::state::value::ParamValue;
+use arqonbus_core::value::ParamValue;
+use arqonbus_proto::message::{Proposal, ProposedChange};
+use arqonbus_proto::reply::{Approval, Decision};
 use serde_json::{json, Map, Value};
 
 /// The largest value the chaos constraints allow (`max` of every `kN`).
@@ -119,9 +119,9 @@ pub fn event_value(p: &Proposal, expected: Decision, send: Send, got: Option<&Ap
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arqonbus::proto::UnixMillis;
-    use arqonbus::state::constraint_file;
-    use arqonbus::state::proposal::{Decision as Made, ProposalSpec, Verdict};
+    use arqonbus_core::constraint_file;
+    use arqonbus_core::proposal::{Decision as Made, ProposalSpec, Verdict};
+    use arqonbus_proto::UnixMillis;
     use std::collections::BTreeMap;
 
     /// The decision planned here is the one the state machine makes.
@@ -143,7 +143,7 @@ mod tests {
                 confidence: 0.5,
                 duration_seconds: 1,
             };
-            let spec = arqonbus::node::propose::spec(p);
+            let spec = arqonbus_proto::convert::spec(p);
             assert!(spec.shape_problem().is_none());
             let made = Made::make(&spec as &ProposalSpec, &constraints, 1);
             let wire = match made.verdict {

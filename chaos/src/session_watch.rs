@@ -11,9 +11,9 @@
 use crate::degraded::{self, ModeRecord, SessionSummary};
 use crate::nemesis::Fault;
 use crate::proposals::PROPOSAL_TARGET;
-use arqonbus::client::{Mode, ModeChange, ProposerSession, SessionOptions};
-use arqonbus::proto::message::{Cohort, TelemetryContext, TelemetrySample};
-use arqonbus::proto::UnixMillis;
+use arqonbus_client::{Mode, ModeChange, ProposerSession, SessionOptions};
+use arqonbus_proto::message::{Cohort, TelemetryContext, TelemetrySample};
+use arqonbus_proto::UnixMillis;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -137,7 +137,7 @@ async fn drive(session: Arc<ProposerSession>, figures: Arc<Mutex<SessionFigures>
         let sent = session.send_telemetry(vec![sample(n)]).await;
         let from_lkg = if n % 5 == 0 {
             let params = session.parameters().await;
-            matches!(params, Ok(p) if p.source == arqonbus::client::ParameterSource::LastKnownGood)
+            matches!(params, Ok(p) if p.source == arqonbus_client::ParameterSource::LastKnownGood)
         } else {
             false
         };
@@ -157,7 +157,7 @@ impl SessionWatch {
         out: &Path,
         start: Instant,
     ) -> anyhow::Result<SessionWatch> {
-        let credentials = arqonbus::transport::TlsCredentials::from_dir(&access.certs, "proposer")?;
+        let credentials = arqonbus_transport::TlsCredentials::from_dir(&access.certs, "proposer")?;
         let mut options = SessionOptions::new(
             access.endpoints.clone(),
             credentials,

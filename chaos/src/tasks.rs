@@ -4,7 +4,7 @@
 //! and surfaces the first task that failed.
 
 use crate::cluster::Access;
-use arqonbus::client::Client;
+use arqonbus_client::Client;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::task::JoinHandle;

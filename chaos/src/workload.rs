@@ -21,11 +21,11 @@
 use crate::outcome::{classify_read, classify_write, Classified};
 use crate::recorder::{Event, Kind, Recorder};
 use crate::rng::Rng;
-use arqonbus::client::{operated, Client, ClientError};
-use arqonbus::proto::error::ErrorCode;
-use arqonbus::proto::operator::OperatorRequest;
-use arqonbus::proto::Request;
-use arqonbus::state::value::ParamValue;
+use arqonbus_client::{operated, Client, ClientError};
+use arqonbus_core::value::ParamValue;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::operator::OperatorRequest;
+use arqonbus_proto::Request;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn the_constraints_file_parses_with_every_parameter() {
-        let set = arqonbus::state::constraint_file::parse("c.toml", &constraints_toml())
+        let set = arqonbus_core::constraint_file::parse("c.toml", &constraints_toml())
             .expect("valid constraints");
         assert_eq!(set.parameters.len() as u64, PARAMS_PER_TARGET);
     }

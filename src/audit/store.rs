@@ -9,9 +9,9 @@
 //! shipped elsewhere. [`AuditStore::verify`] checks archive and sled as one
 //! chain.
 
-use crate::audit::entry::AuditEntry;
-use crate::audit::verify::{Verifier, VerifyError, VerifyReport};
-use crate::codec::{self, CodecError};
+use crate::record::{self, RecordError};
+use arqonbus_core::audit::entry::AuditEntry;
+use arqonbus_core::audit::verify::{Verifier, VerifyError, VerifyReport};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -41,7 +41,7 @@ pub enum AuditStoreError {
     #[error("audit store: {0}")]
     Sled(#[from] sled::Error),
     #[error("audit store: {0}")]
-    Codec(#[from] CodecError),
+    Record(#[from] RecordError),
     #[error("audit archive {path}: {source}")]
     Archive { path: PathBuf, source: io::Error },
     #[error("audit archive {path}, line {line}: {reason}")]
@@ -74,7 +74,7 @@ impl AuditStore {
     /// The last index moved to the archive (0 when none).
     pub fn archived_upto(&self) -> Result<u64, AuditStoreError> {
         Ok(match self.meta.get(ARCHIVED_UPTO)? {
-            Some(bytes) => codec::decode(&bytes)?,
+            Some(bytes) => record::decode(&bytes)?,
             None => 0,
         })
     }
@@ -88,7 +88,7 @@ impl AuditStore {
     ) -> Result<(), AuditStoreError> {
         let archived = self.archived_upto()?;
         for e in entries.iter().filter(|e| e.index > archived) {
-            batch.insert(&e.index.to_be_bytes(), codec::encode(e)?);
+            batch.insert(&e.index.to_be_bytes(), record::encode(e)?);
         }
         Ok(())
     }
@@ -100,7 +100,7 @@ impl AuditStore {
     /// The first index still in sled.
     pub fn first_index(&self) -> Result<Option<u64>, AuditStoreError> {
         match self.tree.first()? {
-            Some((_, bytes)) => Ok(Some(codec::decode::<AuditEntry>(&bytes)?.index)),
+            Some((_, bytes)) => Ok(Some(record::decode::<AuditEntry>(&bytes)?.index)),
             None => Ok(None),
         }
     }
@@ -110,7 +110,7 @@ impl AuditStore {
         self.tree
             .range(from.to_be_bytes()..)
             .take(limit)
-            .map(|item| Ok(codec::decode(&item?.1)?))
+            .map(|item| Ok(record::decode(&item?.1)?))
             .collect()
     }
 
@@ -141,7 +141,7 @@ impl AuditStore {
             .iter()
             .rev()
             .take(n)
-            .map(|item| Ok(codec::decode(&item?.1)?))
+            .map(|item| Ok(record::decode(&item?.1)?))
             .collect::<Result<_, AuditStoreError>>()?;
         out.reverse();
         Ok(out)
@@ -170,7 +170,7 @@ impl AuditStore {
             batch.remove(&e.index.to_be_bytes());
         }
         self.tree.apply_batch(batch)?;
-        self.meta.insert(ARCHIVED_UPTO, codec::encode(&upto)?)?;
+        self.meta.insert(ARCHIVED_UPTO, record::encode(&upto)?)?;
         tracing::info!(target: "arqonbus::audit", first, upto, "archived audit entries");
         Ok(moving.len() as u64)
     }
@@ -215,7 +215,7 @@ impl AuditStore {
         }
         for item in self.tree.iter() {
             let (key, bytes) = item?;
-            let entry = match codec::decode::<AuditEntry>(&bytes) {
+            let entry = match record::decode::<AuditEntry>(&bytes) {
                 Ok(e) => e,
                 Err(err) => {
                     let index = key.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);

@@ -3,11 +3,11 @@
 //! write, and the latency of one acknowledged write with 1 and with many
 //! concurrent clients.
 
-use crate::client::Client;
-use crate::local_cluster::{LocalCluster, LocalClusterError};
-use crate::proto::operator::OperatorRequest;
-use crate::state::constraint_file;
-use crate::state::ParamValue;
+use arqonbus_client::Client;
+use arqonbus_core::constraint_file;
+use arqonbus_core::ParamValue;
+use arqonbus_proto::operator::OperatorRequest;
+use arqonbus_testkit::{LocalCluster, TestkitError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,9 +19,9 @@ const WAIT: Duration = Duration::from_secs(30);
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterBenchError {
     #[error(transparent)]
-    Cluster(#[from] LocalClusterError),
+    Cluster(#[from] TestkitError),
     #[error("bench: {0}")]
-    Client(#[from] crate::client::ClientError),
+    Client(#[from] arqonbus_client::ClientError),
     #[error("bench: {0}")]
     Setup(String),
 }
@@ -56,7 +56,7 @@ pub fn summarise(mut ms: Vec<f64>) -> Summary {
 
 /// A bootstrapped three-node cluster with one target to write to.
 pub async fn start(exe: &Path, dir: &Path) -> Result<(LocalCluster, Client)> {
-    let mut c = LocalCluster::new(exe, dir, 3, None, &[])?;
+    let mut c = LocalCluster::new(exe, dir, 3, None).await?;
     c.start_all()?;
     let admin = c.client("admin")?;
     c.wait_until_up(&admin, &c.ids(), WAIT).await?;
@@ -98,7 +98,7 @@ pub async fn failover(c: &mut LocalCluster, operator: &Client, runs: usize) -> R
         let (leader, term) = c.wait_for_leader(&admin, &c.ids(), 0, WAIT).await?;
         let others: Vec<u64> = c.ids().into_iter().filter(|&id| id != leader).collect();
         let start = Instant::now();
-        c.kill(leader)?;
+        c.kill(leader).await?;
         c.wait_for_leader(&admin, &others, term, WAIT).await?;
         leader_ms.push(start.elapsed().as_secs_f64() * 1000.0);
         loop {
@@ -147,7 +147,7 @@ pub async fn writes(c: &LocalCluster, clients: usize, per_client: usize) -> Resu
                 client.operate(write((k * per_client + i) as i64)).await?;
                 ms.push(t.elapsed().as_secs_f64() * 1000.0);
             }
-            Ok::<_, crate::client::ClientError>(ms)
+            Ok::<_, arqonbus_client::ClientError>(ms)
         }));
     }
     let mut all = Vec::new();

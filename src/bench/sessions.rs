@@ -5,13 +5,15 @@
 //! lost quorum returns.
 
 use super::cluster::{summarise, ClusterBenchError, Summary};
-use crate::client::{Client, Mode, ProposerSession, SessionOptions};
-use crate::local_cluster::LocalCluster;
-use crate::proto::limits::MAX_SAMPLES_PER_BATCH;
-use crate::proto::message::{Cohort, Proposal, ProposedChange, TelemetryContext, TelemetrySample};
-use crate::proto::UnixMillis;
-use crate::state::ParamValue;
-use crate::transport::TlsCredentials;
+use arqonbus_client::{Client, Mode, ProposerSession, SessionOptions};
+use arqonbus_core::ParamValue;
+use arqonbus_proto::limits::MAX_SAMPLES_PER_BATCH;
+use arqonbus_proto::message::{
+    Cohort, Proposal, ProposedChange, TelemetryContext, TelemetrySample,
+};
+use arqonbus_proto::UnixMillis;
+use arqonbus_testkit::LocalCluster;
+use arqonbus_transport::TlsCredentials;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -87,7 +89,7 @@ pub async fn telemetry(c: &LocalCluster, senders: usize, seconds: f64) -> Result
             while Instant::now() < until {
                 accepted += u64::from(client.send_telemetry(batch.clone()).await?.accepted);
             }
-            Ok::<_, crate::client::ClientError>(accepted)
+            Ok::<_, arqonbus_client::ClientError>(accepted)
         }));
     }
     let mut total = 0;
@@ -183,7 +185,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Sum of the degraded intervals among the changes received so far.
 fn degraded_time(
-    changes: &mut tokio::sync::broadcast::Receiver<crate::client::ModeChange>,
+    changes: &mut tokio::sync::broadcast::Receiver<arqonbus_client::ModeChange>,
 ) -> Duration {
     let (mut total, mut since): (Duration, Option<SystemTime>) = (Duration::ZERO, None);
     while let Ok(c) = changes.try_recv() {
@@ -210,7 +212,7 @@ pub async fn degraded(c: &mut LocalCluster, dir: &Path, runs: usize) -> Result<D
         let (leader, _) = c.wait_for_leader(&admin, &c.ids(), 0, WAIT).await?;
         let mut changes = s.mode_changes();
         let killed = Instant::now();
-        c.kill(leader)?;
+        c.kill(leader).await?;
         let p = proposal(format!("failover-{run_id}-{run}"), run as i64);
         loop {
             if s.propose(p.clone()).await.is_ok() {

@@ -7,8 +7,8 @@
 //!   each flushed before it is acknowledged;
 //! - commands per second with 64 commands packed in each `Batch` entry.
 
-use crate::raft::{Entry, LogId, LogStore};
-use crate::state::{Actor, Command, Op, ParamValue, Role};
+use arqonbus::raft::{Entry, LogId, LogStore};
+use arqonbus_core::{Actor, Command, Op, ParamValue, Role};
 use openraft::{CommittedLeaderId, EntryPayload};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -36,7 +36,7 @@ pub enum BenchError {
     #[error("benchmark storage: {0}")]
     Sled(#[from] sled::Error),
     #[error("benchmark storage: {0}")]
-    Storage(#[from] Box<crate::raft::StorageError>),
+    Storage(#[from] Box<arqonbus::raft::StorageError>),
 }
 
 fn command(n: u64) -> Command {

@@ -15,9 +15,10 @@ use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::error::CertError;
-use super::identity::{Identity, NODE_NAME_PREFIX};
-use super::store::{read_text, CertDir, CA_NAME};
-use crate::state::Role;
+use super::store::read_text;
+use arqonbus_core::Role;
+use arqonbus_transport::{CertDir, CA_NAME};
+use arqonbus_transport::{Identity, NODE_NAME_PREFIX};
 
 /// How long a new CA is valid: ten years.
 pub const CA_VALIDITY: Duration = Duration::days(3650);

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::identity::IdentityError;
-use crate::state::role::UnknownRole;
+use arqonbus_core::role::UnknownRole;
+use arqonbus_transport::IdentityError;
 
 /// Why a certificate could not be made, loaded or written.
 #[derive(Debug, thiserror::Error)]

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::authority::{Authority, IssuedCert};
 use super::error::CertError;
-use super::identity::Identity;
-use super::store::{ensure_absent, write_file, CertDir, Secrecy};
-use crate::state::Role;
+use super::store::{ensure_absent, write_file, Secrecy};
+use arqonbus_core::Role;
+use arqonbus_transport::{CertDir, Identity};
 
 /// Options of `arqonbus certs init`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub fn init(out: &Path, options: &InitOptions) -> Result<InitReport, CertError> 
         .collect();
     ensure_absent(&targets, options.force)?;
 
-    dir.create()?;
+    super::store::create_dir(&dir)?;
     // The key first: a ca.pem without its key would be a CA nobody can use.
     write_file(&dir.ca_key(), authority.key_pem(), Secrecy::Secret)?;
     write_file(&dir.ca_cert(), authority.cert_pem(), Secrecy::Public)?;

@@ -1,66 +1,24 @@
-//! The certificate directory: where `ca.pem`, `ca.key`, `<name>.pem` and
-//! `<name>.key` live, and how they are written (keys mode 0600, atomically,
-//! never over an existing file unless forced).
+//! Writing the certificate directory: keys mode 0600, atomically, never
+//! over an existing file unless forced. Its layout is
+//! [`arqonbus_transport::CertDir`].
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use arqonbus_transport::CertDir;
+
 use super::error::CertError;
 
-/// Base name of the CA files (`ca.pem`, `ca.key`); no certificate may use it.
-pub const CA_NAME: &str = "ca";
-
-/// A directory of PEM files: the cluster CA and the certificates it issued.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertDir {
-    root: PathBuf,
-}
-
-impl CertDir {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        CertDir { root: root.into() }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// `DIR/ca.pem`: the CA certificate every node and client trusts.
-    pub fn ca_cert(&self) -> PathBuf {
-        self.cert(CA_NAME)
-    }
-
-    /// `DIR/ca.key`: the CA's private key; only `certs` commands read it.
-    pub fn ca_key(&self) -> PathBuf {
-        self.key(CA_NAME)
-    }
-
-    /// `DIR/<name>.pem`.
-    pub fn cert(&self, name: &str) -> PathBuf {
-        self.root.join(format!("{name}.pem"))
-    }
-
-    /// `DIR/<name>.key`.
-    pub fn key(&self, name: &str) -> PathBuf {
-        self.root.join(format!("{name}.key"))
-    }
-
-    /// Whether either CA file is present.
-    pub fn has_ca(&self) -> bool {
-        self.ca_cert().exists() || self.ca_key().exists()
-    }
-
-    /// Creates the directory (mode 0700 where it is new).
-    pub(crate) fn create(&self) -> Result<(), CertError> {
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(&self.root)
-            .map_err(|e| CertError::io("create directory", &self.root, e))
-    }
+/// Creates the directory (mode 0700 where it is new).
+pub(crate) fn create_dir(dir: &CertDir) -> Result<(), CertError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir.root())
+        .map_err(|e| CertError::io("create directory", dir.root(), e))
 }
 
 /// Fails with `FileExists` on the first path that exists, unless `force`.

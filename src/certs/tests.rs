@@ -7,6 +7,8 @@ use rustls::pki_types::CertificateDer;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use super::*;
+use arqonbus_core::Role;
+use arqonbus_transport::{CertDir, Identity, IdentityError};
 
 fn der_of(pem: &str) -> CertificateDer<'static> {
     CertificateDer::from_pem_slice(pem.as_bytes()).expect("a PEM certificate")

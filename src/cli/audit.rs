@@ -3,12 +3,12 @@
 
 use super::connect::GlobalArgs;
 use super::output;
-use crate::audit::store::{AuditStore, Retention};
-use crate::audit::verify::{Verifier, VerifyError, VerifyReport};
-use crate::audit::AuditEntry;
-use crate::client::Client;
-use crate::proto::limits::MAX_AUDIT_ENTRIES;
-use crate::proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus::audit::store::{AuditStore, Retention};
+use arqonbus_client::Client;
+use arqonbus_core::audit::verify::{Verifier, VerifyError, VerifyReport};
+use arqonbus_core::audit::AuditEntry;
+use arqonbus_proto::limits::MAX_AUDIT_ENTRIES;
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

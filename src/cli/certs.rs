@@ -1,6 +1,6 @@
 //! `arqonbus certs init|issue`.
 
-use crate::certs::{self, InitOptions};
+use arqonbus::certs::{self, InitOptions};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 

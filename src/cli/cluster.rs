@@ -2,9 +2,9 @@
 
 use super::connect::GlobalArgs;
 use super::output;
-use crate::client::{operated, Client};
-use crate::proto::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
-use crate::proto::{Reply, Request};
+use arqonbus_client::{operated, Client};
+use arqonbus_proto::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
+use arqonbus_proto::{Reply, Request};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -150,8 +150,8 @@ pub async fn init(client: &Client) -> anyhow::Result<OperatorReply> {
     });
     // Ask the first node; if an earlier run left another leader, ask it.
     let reply = match client.call_node(&first, &request).await {
-        Err(e) if matches!(e.code(), Some(crate::proto::ErrorCode::NotLeader { .. })) => {
-            client.call(request, crate::client::Retry::Safe).await?
+        Err(e) if matches!(e.code(), Some(arqonbus_proto::ErrorCode::NotLeader { .. })) => {
+            client.call(request, arqonbus_client::Retry::Safe).await?
         }
         other => other?,
     };

@@ -1,9 +1,10 @@
 //! Global flags: where the cluster is, who we are, how to print. They are
 //! accepted after any subcommand and read from `ARQONBUS_*` variables.
 
-use crate::client::{parse_resolve, Client, ClientOptions};
-use crate::transport::TlsCredentials;
 use anyhow::{bail, Context};
+use arqonbus_client::{Client, ClientOptions};
+use arqonbus_transport::parse_resolve;
+use arqonbus_transport::TlsCredentials;
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

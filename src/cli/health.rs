@@ -2,9 +2,9 @@
 //! where the image holds nothing but this binary (no shell, no curl).
 
 use super::connect::GlobalArgs;
-use crate::client::{Client, ClientOptions};
-use crate::proto::operator::{OperatorReply, OperatorRequest};
-use crate::proto::{Reply, Request};
+use arqonbus_client::{Client, ClientOptions};
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::{Reply, Request};
 use clap::Args;
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! `arqonbus node`: run one node until SIGTERM or SIGINT.
 
-use crate::node::config::{ClientDeadlines, NodeConfig, RaftTimings};
-use crate::node::Node;
+use arqonbus::node::config::{ClientDeadlines, NodeConfig, RaftTimings};
+use arqonbus::node::Node;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;

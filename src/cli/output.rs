@@ -1,6 +1,6 @@
 //! Printing: JSON for `--output json`, plain text otherwise.
 
-use crate::proto::operator::OperatorReply;
+use arqonbus_proto::operator::OperatorReply;
 use serde::Serialize;
 
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {

@@ -3,8 +3,8 @@
 
 use super::connect::GlobalArgs;
 use super::output;
-use crate::proto::json_operator::JsonOperatorReply;
-use crate::proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::json_operator::JsonOperatorReply;
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

@@ -5,14 +5,14 @@
 use super::connect::GlobalArgs;
 use super::output;
 use super::target::parse_assignment;
-use crate::client::ClientError;
-use crate::proto::error::ErrorCode;
-use crate::proto::json_reply::JsonApproval;
-use crate::proto::message::{Proposal, ProposedChange};
-use crate::proto::operator::{OperatorReply, OperatorRequest};
-use crate::proto::reply::{Approval, Decision};
-use crate::proto::UnixMillis;
-use crate::state::value::ParamValue;
+use arqonbus_client::ClientError;
+use arqonbus_core::value::ParamValue;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::json_reply::JsonApproval;
+use arqonbus_proto::message::{Proposal, ProposedChange};
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::reply::{Approval, Decision};
+use arqonbus_proto::UnixMillis;
 use clap::Args;
 use std::collections::BTreeMap;
 

@@ -2,10 +2,10 @@
 
 use super::connect::GlobalArgs;
 use super::output;
-use crate::proto::operator::{OperatorReply, OperatorRequest};
-use crate::state::constraint_file;
-use crate::state::value::ParamValue;
 use anyhow::Context;
+use arqonbus_core::constraint_file;
+use arqonbus_core::value::ParamValue;
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

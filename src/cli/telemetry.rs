@@ -3,8 +3,8 @@
 
 use super::connect::GlobalArgs;
 use super::output;
-use crate::proto::message::{Cohort, TelemetryContext, TelemetrySample};
-use crate::proto::{Reply, UnixMillis};
+use arqonbus_proto::message::{Cohort, TelemetryContext, TelemetrySample};
+use arqonbus_proto::{Reply, UnixMillis};
 use clap::{Args, Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
@@ -66,7 +66,9 @@ pub async fn run(g: &GlobalArgs, t: Telemetry) -> anyhow::Result<i32> {
     };
     let ack = g.client()?.send_telemetry(vec![sample]).await?;
     if g.json() {
-        output::json(&crate::proto::json::reply_json(&Reply::TelemetryAck(ack))?)?;
+        output::json(&arqonbus_proto::json::reply_json(&Reply::TelemetryAck(
+            ack,
+        ))?)?;
     } else {
         println!("accepted {}, rejected {}", ack.accepted, ack.rejected);
     }

@@ -3,11 +3,11 @@
 //! plus one, so nothing is printed twice and nothing is skipped.
 
 use super::connect::GlobalArgs;
-use crate::client::ClientError;
-use crate::proto::error::ErrorCode;
-use crate::proto::message::SubscribeTarget;
-use crate::proto::Reply;
 use anyhow::bail;
+use arqonbus_client::ClientError;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::message::SubscribeTarget;
+use arqonbus_proto::Reply;
 use clap::Args;
 use std::io::Write;
 use std::time::Duration;
@@ -40,7 +40,7 @@ pub async fn run(g: &GlobalArgs, a: WatchArgs) -> anyhow::Result<i32> {
                     match sub.next().await {
                         Ok(Some(event)) => {
                             next = Some(event.seq + 1);
-                            let line = serde_json::to_string(&crate::proto::json::reply_json(
+                            let line = serde_json::to_string(&arqonbus_proto::json::reply_json(
                                 &Reply::Event(event),
                             )?)?;
                             let mut out = std::io::stdout().lock();

@@ -7,7 +7,7 @@
 //! gets its own. A few entries may be in flight at once.
 
 use crate::raft::{NodeId, Response, TypeConfig};
-use crate::state::{Actor, Command, CommandResult, Op, Outcome, Role};
+use arqonbus_core::{Actor, Command, CommandResult, Op, Outcome, Role};
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{BasicNode, Raft};
 use std::sync::Arc;
@@ -97,7 +97,7 @@ async fn propose(raft: &Raft<TypeConfig>, node: NodeId, mut batch: Vec<(Command,
     let at_ms = commands.iter().map(|c| c.at_ms).max().unwrap_or(0);
     let envelope = Command {
         actor: Actor {
-            identity: crate::certs::node_name(node),
+            identity: arqonbus_transport::node_name(node),
             role: Role::Node,
         },
         at_ms,

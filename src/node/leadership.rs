@@ -1,10 +1,10 @@
 //! Who leads, and whether this node may answer: the leader and quorum
 //! checks in front of every write and linearizable read.
 
-use super::operate::Reject;
+use super::reply::Reject;
 use super::Node;
-use crate::proto::error::ErrorCode;
 use crate::raft::NodeId;
+use arqonbus_proto::error::ErrorCode;
 use openraft::RaftMetrics;
 use std::time::Duration;
 

@@ -6,11 +6,12 @@
 //! one), waits until that is committed, then adds the others as learners
 //! (which waits until they catch up) and promotes them.
 
-use super::operate::{leader_check, Reject};
+use super::leadership::leader_check;
+use super::reply::Reject;
 use super::Node;
-use crate::proto::error::ErrorCode;
-use crate::proto::operator::{Member, OperatorReply};
 use crate::raft::NodeId;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::operator::{Member, OperatorReply};
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{BasicNode, ChangeMembers};
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,18 +3,21 @@
 
 pub mod batcher;
 pub mod config;
+mod dispatch;
 mod leadership;
 mod membership;
 mod operate;
-pub mod propose;
+mod propose;
+mod reply;
 mod serve;
+mod submit;
 mod subscribe;
 pub mod telemetry;
 
 use crate::audit::store::Retention;
 use crate::raft::network::PeerNetwork;
-use crate::raft::{LogStore, NodeId, StateMachineStore, TypeConfig};
-use crate::transport::{self, TlsCredentials, TransportTuning, ALPN_PEER};
+use crate::raft::{LogStore, NodeId, StateStore, TypeConfig};
+use arqonbus_transport::{self, TlsCredentials, TransportTuning, ALPN_PEER};
 use batcher::Batcher;
 use config::NodeConfig;
 use openraft::Raft;
@@ -30,7 +33,7 @@ pub enum StartError {
     #[error("opening the data directory {path}: {reason}")]
     Data { path: String, reason: String },
     #[error("certificates: {0}")]
-    Tls(#[from] transport::TlsError),
+    Tls(#[from] arqonbus_transport::TlsError),
     #[error("binding {addr}: {reason}")]
     Bind { addr: String, reason: String },
     #[error("starting raft: {0}")]
@@ -43,7 +46,7 @@ pub struct Node {
     pub id: NodeId,
     pub config: Arc<NodeConfig>,
     pub raft: Raft<TypeConfig>,
-    pub sm: StateMachineStore,
+    pub sm: StateStore,
     pub endpoint: quinn::Endpoint,
     batcher: Batcher,
     /// Telemetry windows (filled while this node leads).
@@ -64,18 +67,19 @@ impl Node {
         std::fs::create_dir_all(&config.data).map_err(|e| data_err(&e))?;
         let db = sled::open(config.data.join("db")).map_err(|e| data_err(&e))?;
         let log = LogStore::open(&db).map_err(|e| data_err(&e))?;
-        let sm = StateMachineStore::open(&db, &config.data, Retention::default())
-            .map_err(|e| data_err(&e))?;
+        let sm =
+            StateStore::open(&db, &config.data, Retention::default()).map_err(|e| data_err(&e))?;
 
-        let creds = TlsCredentials::from_dir(&config.certs, &crate::certs::node_name(config.id))?;
+        let creds =
+            TlsCredentials::from_dir(&config.certs, &arqonbus_transport::node_name(config.id))?;
         let tuning = TransportTuning::default();
-        let server = transport::server_config(&creds, &tuning)?;
+        let server = arqonbus_transport::server_config(&creds, &tuning)?;
         let endpoint =
             quinn::Endpoint::server(server, config.listen).map_err(|e| StartError::Bind {
                 addr: config.listen.to_string(),
                 reason: e.to_string(),
             })?;
-        let peer_config = transport::client_config(&creds, ALPN_PEER, &tuning)?;
+        let peer_config = arqonbus_transport::client_config(&creds, ALPN_PEER, &tuning)?;
         let network = PeerNetwork::new(
             endpoint.clone(),
             peer_config,

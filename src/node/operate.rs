@@ -1,103 +1,25 @@
-//! Serving client requests: role checks, leader and quorum checks, writes
-//! through the batcher, linearizable or stale reads, and the audit log.
+//! Operator requests: constraints and parameters (written through the
+//! log), reads (linearizable or stale), the audit log, this node's status
+//! and membership. The sender's role was checked by `dispatch`.
 
-use super::batcher::WriteError;
-pub(super) use super::leadership::{leader_check, not_leader, read_barrier};
-use super::{membership, Node};
-use crate::certs::Identity;
-use crate::proto::error::{ErrorCode, ErrorReply};
-use crate::proto::limits::{MAX_AUDIT_ENTRIES, MAX_TEXT_LEN};
-use crate::proto::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
-use crate::proto::{Reply, Request};
+use super::leadership::read_barrier;
+use super::reply::{internal, Reject};
+use super::submit::submit;
+use super::{membership, propose, Node};
 use crate::raft::NodeId;
-use crate::state::constraints::Violation;
-use crate::state::role::Permission;
-use crate::state::{Actor, Command, CommandError, Op, Outcome, Role};
+use arqonbus_core::{CommandError, Op, Outcome};
+use arqonbus_proto::convert;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::limits::MAX_AUDIT_ENTRIES;
+use arqonbus_proto::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
+use arqonbus_transport::Identity;
 use openraft::ServerState;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub(super) type Reject = (ErrorCode, String);
-
-pub(super) fn error_reply((code, message): Reject) -> Reply {
-    Reply::Error(ErrorReply { code, message })
-}
-
-/// The longest a request may run on this node.
-pub(super) fn deadline(node: &Node, request: &Request) -> Duration {
-    match request {
-        Request::Operate(
-            OperatorRequest::ClusterInit { .. }
-            | OperatorRequest::AddNode { .. }
-            | OperatorRequest::RemoveNode { .. },
-        ) => membership::DEADLINE,
-        _ => node.config.request_deadline(),
-    }
-}
-
-pub(super) async fn handle(node: &Node, identity: &Identity, request: Request) -> Reply {
-    let reply = match request {
-        Request::Operate(op) => operate(node, identity, op).await.map(Reply::Operated),
-        Request::Proposal(p) => super::propose::proposal(node, identity, p).await,
-        Request::StatusQuery(q) => super::propose::status_query(node, identity, q).await,
-        Request::TelemetryBatch(b) => super::telemetry::intake(node, identity, b).await,
-        Request::Subscribe(_) => Err((
-            ErrorCode::InvalidMessage {
-                field: "type".into(),
-                reason: "subscribe opens a push stream of its own".into(),
-            },
-            "subscribe is served on its own stream".into(),
-        )),
-    };
-    reply.unwrap_or_else(error_reply)
-}
-
-fn permission(op: &OperatorRequest) -> Permission {
-    match op {
-        OperatorRequest::SetConstraints { .. } | OperatorRequest::SetParameters { .. } => {
-            Permission::Configure
-        }
-        OperatorRequest::ClusterInit { .. }
-        | OperatorRequest::AddNode { .. }
-        | OperatorRequest::RemoveNode { .. } => Permission::Membership,
-        _ => Permission::Read,
-    }
-}
-
-fn action(op: &OperatorRequest) -> &'static str {
-    match op {
-        OperatorRequest::SetConstraints { .. } => "set_constraints",
-        OperatorRequest::GetConstraints { .. } => "get_constraints",
-        OperatorRequest::SetParameters { .. } => "set_parameters",
-        OperatorRequest::GetParameters { .. } => "get_parameters",
-        OperatorRequest::AuditRange { .. } => "audit_range",
-        OperatorRequest::NodeStatus => "node_status",
-        OperatorRequest::ClusterInit { .. } => "cluster_init",
-        OperatorRequest::AddNode { .. } => "add_node",
-        OperatorRequest::RemoveNode { .. } => "remove_node",
-        OperatorRequest::ListProposals { .. } => "list_proposals",
-        OperatorRequest::ShowProposal { .. } => "show_proposal",
-    }
-}
-
-async fn operate(
+pub(super) async fn operate(
     node: &Node,
     identity: &Identity,
     op: OperatorRequest,
 ) -> Result<OperatorReply, Reject> {
-    if !identity.role.may(permission(&op)) {
-        let what = format!("tried {}", action(&op));
-        tracing::warn!(target: "arqonbus::security", node = node.id, identity = %identity.name, role = %identity.role, %what, "forbidden");
-        record_security_event(node, identity, what);
-        return Err((
-            ErrorCode::Forbidden,
-            format!(
-                "{} (role {}) may not {}",
-                identity.name,
-                identity.role,
-                action(&op)
-            ),
-        ));
-    }
     match op {
         OperatorRequest::SetConstraints {
             target_system,
@@ -140,7 +62,9 @@ async fn operate(
                     version: t.constraints_version,
                     constraints: t.constraints.clone(),
                 }),
-                None => Ok(refused(CommandError::UnknownTarget(target_system.clone()))),
+                None => Ok(convert::refused(CommandError::UnknownTarget(
+                    target_system.clone(),
+                ))),
             })
         }
         OperatorRequest::GetParameters {
@@ -154,7 +78,9 @@ async fn operate(
                     live: t.live.clone(),
                     last_known_good: t.last_known_good.clone(),
                 }),
-                None => Ok(refused(CommandError::UnknownTarget(target_system.clone()))),
+                None => Ok(convert::refused(CommandError::UnknownTarget(
+                    target_system.clone(),
+                ))),
             })
         }
         OperatorRequest::AuditRange {
@@ -185,101 +111,13 @@ async fn operate(
             stale,
         } => {
             read_barrier(node, stale).await?;
-            Ok(super::propose::list(node, target_system.as_deref(), limit))
+            Ok(propose::list(node, target_system.as_deref(), limit))
         }
         OperatorRequest::ShowProposal { proposal_id, stale } => {
             read_barrier(node, stale).await?;
-            Ok(super::propose::show(node, &proposal_id))
+            Ok(propose::show(node, &proposal_id))
         }
     }
-}
-
-pub(super) fn internal() -> ErrorCode {
-    ErrorCode::InvalidMessage {
-        field: "server".into(),
-        reason: "internal error".into(),
-    }
-}
-
-fn refused(e: CommandError) -> OperatorReply {
-    let violations = match &e {
-        CommandError::Refused(v) => v
-            .iter()
-            .map(|v| Violation {
-                reason: truncate(v.reason.clone(), MAX_TEXT_LEN),
-                ..v.clone()
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    OperatorReply::Refused {
-        reason: truncate(e.to_string(), MAX_TEXT_LEN),
-        violations,
-    }
-}
-
-/// Cuts `text` to at most `max` bytes at a character boundary.
-pub(super) fn truncate(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-    text
-}
-
-pub(super) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Records a security event in the audit log, without delaying the reply.
-pub(super) fn record_security_event(node: &Node, identity: &Identity, what: String) {
-    let command = Command {
-        actor: Actor {
-            identity: crate::certs::node_name(node.id),
-            role: Role::Node,
-        },
-        at_ms: now_ms(),
-        op: Op::SecurityEvent {
-            identity: identity.name.clone(),
-            role: identity.role,
-            what,
-        },
-    };
-    let node = node.clone();
-    tokio::spawn(async move {
-        if leader_check(&node).await.is_ok() {
-            let _ = node.batcher.submit(command).await;
-        }
-    });
-}
-
-/// Proposes a command on the leader and waits for what `apply` answered.
-pub(super) async fn submit(
-    node: &Node,
-    identity: &Identity,
-    op: Op,
-) -> Result<crate::state::CommandResult, Reject> {
-    leader_check(node).await?;
-    let command = Command {
-        actor: Actor {
-            identity: identity.name.clone(),
-            role: identity.role,
-        },
-        at_ms: now_ms(),
-        op,
-    };
-    node.batcher.submit(command).await.map_err(|e| match e {
-        WriteError::NotLeader { leader, addr } => not_leader(node, leader, addr),
-        // The command may already be in the log (and be applied later):
-        // the outcome is unknown, so the client must not retry it.
-        other => (ErrorCode::NoQuorum, other.to_string()),
-    })
 }
 
 /// Proposes an operator command and turns `apply`'s answer into a reply.
@@ -301,7 +139,7 @@ async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply
         }),
         Ok(other) => Err((internal(), format!("unexpected outcome {other:?}"))),
         Err(CommandError::Forbidden { .. }) => Err((ErrorCode::Forbidden, "forbidden".into())),
-        Err(e) => Ok(refused(e)),
+        Err(e) => Ok(convert::refused(e)),
     }
 }
 

@@ -3,12 +3,12 @@
 //! RPCs on the peer ALPN, protocol frames on the client ALPN.
 
 use super::Node;
-use crate::certs::Identity;
-use crate::proto::error::{ErrorCode, ErrorReply};
-use crate::proto::io::{read_frame, ReadError};
-use crate::proto::{self, Message, Reply};
 use crate::raft::peer::{self, PeerRequest, PeerResponse, MAX_PEER_MESSAGE};
-use crate::transport::{self, ALPN_PEER};
+use arqonbus_proto::error::{ErrorCode, ErrorReply};
+use arqonbus_proto::{Message, Reply};
+use arqonbus_transport::frame_io::{read_frame, ReadError};
+use arqonbus_transport::Identity;
+use arqonbus_transport::{self, ALPN_PEER};
 use std::time::Duration;
 
 /// How long a handshake may take before the attempt is dropped.
@@ -26,15 +26,15 @@ pub(super) async fn accept_loop(node: Node) {
                 }
                 Err(_) => return,
             };
-            let identity = match transport::authorize_incoming(&conn) {
+            let identity = match arqonbus_transport::authorize_incoming(&conn) {
                 Ok(identity) => identity,
                 Err(e) => {
                     tracing::warn!(target: "arqonbus::security", node = node.id, error = %e, remote = %conn.remote_address(), "connection refused");
-                    transport::refuse(&conn, &e);
+                    arqonbus_transport::refuse(&conn, &e);
                     return;
                 }
             };
-            if transport::negotiated_alpn(&conn).as_deref() == Some(ALPN_PEER) {
+            if arqonbus_transport::negotiated_alpn(&conn).as_deref() == Some(ALPN_PEER) {
                 serve_peer(node, conn).await;
             } else {
                 serve_client(node, conn, identity).await;
@@ -120,7 +120,7 @@ async fn client_stream(
             )
         }
         Err(ReadError::Codec(e)) => error_reply(e.to_wire(), e.to_string()),
-        Ok(Some(frame)) => match proto::decode(&frame) {
+        Ok(Some(frame)) => match arqonbus_proto::decode(&frame) {
             Err(e) => {
                 tracing::info!(target: "arqonbus::security", node = node.id, identity = %identity.name, error = %e, "malformed frame");
                 error_reply(e.to_wire(), e.to_string())
@@ -132,7 +132,7 @@ async fn client_stream(
                 },
                 "clients send requests",
             ),
-            Ok(Message::Request(_, proto::Request::Subscribe(sub))) => {
+            Ok(Message::Request(_, arqonbus_proto::Request::Subscribe(sub))) => {
                 super::subscribe::serve(node, identity, sub, send).await;
                 return;
             }
@@ -141,10 +141,10 @@ async fn client_stream(
                     return; // shutting down
                 };
                 _guard = Some(guard);
-                let deadline = super::operate::deadline(node, &request);
+                let deadline = super::dispatch::deadline(node, &request);
                 match tokio::time::timeout(
                     deadline,
-                    super::operate::handle(node, identity, request),
+                    super::dispatch::handle(node, identity, request),
                 )
                 .await
                 {
@@ -157,7 +157,7 @@ async fn client_stream(
             }
         },
     };
-    let frame = match proto::encode(&Message::Reply(reply)) {
+    let frame = match arqonbus_proto::encode(&Message::Reply(reply)) {
         Ok(f) => f,
         Err(e) => {
             tracing::error!(target: "arqonbus::node", node = node.id, error = %e, "cannot encode a reply");

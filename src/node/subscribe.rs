@@ -12,15 +12,15 @@
 //! system for now (decisions carry no secrets); narrowing by role and
 //! target comes with the target bindings of a later issue.
 
-use super::propose::approval;
 use super::Node;
-use crate::certs::Identity;
-use crate::proto::error::{ErrorCode, ErrorReply};
-use crate::proto::message::Subscribe;
-use crate::proto::reply::{Event, EventBody as WireBody, StreamPosition, Subscribed};
-use crate::proto::{self, Message, Reply};
-use crate::raft::state_machine::Applied;
-use crate::state::events::{EventBody, Gone};
+use crate::raft::state_store::Replica;
+use arqonbus_core::events::Gone;
+use arqonbus_proto::convert;
+use arqonbus_proto::error::{ErrorCode, ErrorReply};
+use arqonbus_proto::message::Subscribe;
+use arqonbus_proto::reply::{Event, StreamPosition, Subscribed};
+use arqonbus_proto::{Message, Reply};
+use arqonbus_transport::Identity;
 
 /// Events read from the state per wake-up (keeps the read lock short).
 const PER_ROUND: usize = 64;
@@ -92,7 +92,7 @@ fn resync(target: &str, gone: Gone) -> Reply {
 }
 
 /// Where each stream starts: `from_seq`, or the next event when none.
-fn start(a: &Applied, sub: &Subscribe) -> Result<Vec<Cursor>, Resync> {
+fn start(a: &Replica, sub: &Subscribe) -> Result<Vec<Cursor>, Resync> {
     sub.targets
         .iter()
         .map(|t| {
@@ -114,7 +114,7 @@ fn start(a: &Applied, sub: &Subscribe) -> Result<Vec<Cursor>, Resync> {
 }
 
 /// The events not sent yet, in order per target.
-fn pending(a: &Applied, cursors: &[Cursor]) -> Result<Vec<Event>, Resync> {
+fn pending(a: &Replica, cursors: &[Cursor]) -> Result<Vec<Event>, Resync> {
     let mut out = Vec::new();
     for (target, next) in cursors {
         let Some(t) = a.state.targets.get(target) else {
@@ -124,20 +124,14 @@ fn pending(a: &Applied, cursors: &[Cursor]) -> Result<Vec<Event>, Resync> {
             .events
             .read_from(*next, PER_ROUND)
             .map_err(|gone| (target.clone(), gone))?;
-        out.extend(events.into_iter().map(|e| Event {
-            target_system: target.clone(),
-            seq: e.seq,
-            body: match e.body {
-                EventBody::Decided(d) => WireBody::Approval(approval(&d)),
-            },
-        }));
+        out.extend(events.into_iter().map(|e| convert::event(target, e)));
     }
     Ok(out)
 }
 
 /// Writes one frame; false when the stream is gone.
 async fn write(send: &mut quinn::SendStream, reply: &Reply) -> bool {
-    match proto::encode(&Message::Reply(reply.clone())) {
+    match arqonbus_proto::encode(&Message::Reply(reply.clone())) {
         Ok(frame) => send.write_all(&frame).await.is_ok(),
         Err(e) => {
             tracing::error!(target: "arqonbus::node", error = %e, "cannot encode an event");

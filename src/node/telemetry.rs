@@ -10,14 +10,12 @@
 //! in the ack's `rejected`, and not kept, so memory is bounded by the
 //! targets operators created.
 
-use super::operate::{leader_check, record_security_event, Reject};
+use super::leadership::leader_check;
+use super::reply::Reject;
 use super::Node;
-use crate::certs::Identity;
-use crate::proto::error::ErrorCode;
-use crate::proto::message::{Cohort, Metrics, TelemetryBatch};
-use crate::proto::reply::TelemetryAck;
-use crate::proto::Reply;
-use crate::state::role::Permission;
+use arqonbus_proto::message::{Cohort, Metrics, TelemetryBatch};
+use arqonbus_proto::reply::TelemetryAck;
+use arqonbus_proto::Reply;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -144,21 +142,7 @@ impl TelemetryWindows {
 }
 
 /// `telemetry_batch` → `telemetry_ack`, on the leader.
-pub(super) async fn intake(
-    node: &Node,
-    identity: &Identity,
-    batch: TelemetryBatch,
-) -> Result<Reply, Reject> {
-    if !identity.role.may(Permission::Telemetry) {
-        record_security_event(node, identity, "tried telemetry_batch".into());
-        return Err((
-            ErrorCode::Forbidden,
-            format!(
-                "{} (role {}) may not send telemetry",
-                identity.name, identity.role
-            ),
-        ));
-    }
+pub(super) async fn intake(node: &Node, batch: TelemetryBatch) -> Result<Reply, Reject> {
     leader_check(node).await?;
     let known: Vec<bool> = node.sm.read(|a| {
         batch

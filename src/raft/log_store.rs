@@ -7,8 +7,8 @@
 //!
 //! Log keys are big-endian indexes so sled's order is numeric order.
 
-use crate::codec;
 use crate::raft::{Entry, LogId, StorageError, StorageIOError, TypeConfig, Vote};
+use crate::record;
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{OptionalSend, RaftLogReader};
 use std::fmt::Debug;
@@ -57,7 +57,7 @@ impl LogStore {
 
     /// Writes entries, flushes, then reports to `done`: the order the
     /// append callback depends on, kept in one place.
-    pub(crate) async fn append_then<I>(
+    pub async fn append_then<I>(
         &self,
         entries: I,
         done: impl FnOnce(io::Result<()>),
@@ -68,7 +68,7 @@ impl LogStore {
         let mut batch = sled::Batch::default();
         let mut last = None;
         for entry in entries {
-            let bytes = codec::encode(&entry).map_err(|e| StorageIOError::write_logs(&e))?;
+            let bytes = record::encode(&entry).map_err(|e| StorageIOError::write_logs(&e))?;
             batch.insert(&entry.log_id.index.to_be_bytes(), bytes);
             last = Some(entry.log_id);
         }
@@ -100,13 +100,13 @@ impl LogStore {
         let Some(bytes) = self.meta.get(key).map_err(|e| StorageIOError::read(&e))? else {
             return Ok(None);
         };
-        codec::decode(&bytes)
+        record::decode(&bytes)
             .map(Some)
             .map_err(|e| StorageIOError::read(&e).into())
     }
 
     fn write_meta<T: serde::Serialize>(&self, key: &[u8], value: &T) -> Result<(), StorageError> {
-        let bytes = codec::encode(value).map_err(|e| StorageIOError::write(&e))?;
+        let bytes = record::encode(value).map_err(|e| StorageIOError::write(&e))?;
         self.meta
             .insert(key, bytes)
             .map_err(|e| StorageIOError::write(&e))?;
@@ -118,7 +118,7 @@ impl LogStore {
             None => Ok(None),
             Some((_, bytes)) => {
                 let entry: Entry =
-                    codec::decode(&bytes).map_err(|e| StorageIOError::read_logs(&e))?;
+                    record::decode(&bytes).map_err(|e| StorageIOError::read_logs(&e))?;
                 Ok(Some(entry.log_id))
             }
         }
@@ -158,7 +158,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
             .range::<[u8; 8], _>(range)
             .map(|item| {
                 let (_, bytes) = item.map_err(|e| StorageIOError::read_logs(&e))?;
-                codec::decode(&bytes).map_err(|e| StorageIOError::read_logs(&e).into())
+                record::decode(&bytes).map_err(|e| StorageIOError::read_logs(&e).into())
             })
             .collect()
     }

@@ -1,8 +1,8 @@
 //! Raft: openraft's type configuration and our durable storage for it.
 //!
 //! `log_store` keeps the log and the vote in sled and flushes before it
-//! acknowledges; `state_machine` applies committed entries to the pure
-//! [`State`](crate::state::State) and persists audit entries; `snapshot`
+//! acknowledges; `state_store` applies committed entries to the pure
+//! [`State`](arqonbus_core::State) and persists audit entries; `snapshot`
 //! writes and reads snapshot files.
 
 // openraft's StorageError is large (about 224 bytes) and the storage traits
@@ -14,13 +14,13 @@ pub mod network;
 pub mod peer;
 pub mod snapshot;
 mod snapshot_builder;
-pub mod state_machine;
+pub mod state_store;
 
-use crate::state::{Command, CommandResult};
+use arqonbus_core::{Command, CommandResult};
 use serde::{Deserialize, Serialize};
 
 pub use log_store::LogStore;
-pub use state_machine::StateMachineStore;
+pub use state_store::StateStore;
 
 /// A node id.
 pub type NodeId = u64;

@@ -8,7 +8,7 @@
 
 use crate::raft::peer::{self, PeerRequest, PeerResponse, MAX_PEER_MESSAGE};
 use crate::raft::{NodeId, TypeConfig};
-use crate::transport::{self, AuthError};
+use arqonbus_transport::{self, AuthError};
 use openraft::error::{
     InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
 };
@@ -115,22 +115,6 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
     }
 }
 
-/// Splits `host:port` into the name to verify and the socket address.
-pub async fn resolve(addr: &str) -> Result<(String, std::net::SocketAddr), String> {
-    let host = match addr.rsplit_once(':') {
-        Some((host, _)) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string(),
-        None => return Err("expected host:port".into()),
-    };
-    let mut found = tokio::net::lookup_host(addr)
-        .await
-        .map_err(|e| e.to_string())?;
-    let sock = found.next().ok_or_else(|| "no address found".to_string())?;
-    Ok((host, sock))
-}
-
 impl PeerClient {
     async fn connection(&mut self) -> Result<quinn::Connection, PeerCallError> {
         if let Some(conn) = &self.conn {
@@ -139,7 +123,7 @@ impl PeerClient {
             }
         }
         self.conn = None;
-        let (host, sock) = resolve(&self.addr)
+        let (host, sock) = arqonbus_transport::resolve(&self.addr)
             .await
             .map_err(|reason| PeerCallError::Resolve {
                 addr: self.addr.clone(),
@@ -163,8 +147,8 @@ impl PeerClient {
                 deadline: self.net.connect_timeout,
             })?
             .map_err(|e| connect_err(e.to_string()))?;
-        if let Err(e) = transport::authorize_peer(&conn, self.target) {
-            transport::refuse(&conn, &e);
+        if let Err(e) = arqonbus_transport::authorize_peer(&conn, self.target) {
+            arqonbus_transport::refuse(&conn, &e);
             return Err(PeerCallError::WrongPeer(e, self.target));
         }
         self.conn = Some(conn.clone());

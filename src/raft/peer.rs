@@ -5,8 +5,8 @@
 //! [`PeerResponse`] and finishes. Encoding is our versioned bincode
 //! (`codec`), so a node never decodes what another release meant otherwise.
 
-use crate::codec::{self, CodecError};
 use crate::raft::{NodeId, TypeConfig};
+use crate::record::{self, RecordError};
 use openraft::error::{InstallSnapshotError, RaftError};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
@@ -47,10 +47,10 @@ impl PeerRequest {
     }
 }
 
-pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, CodecError> {
-    codec::encode(msg)
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, RecordError> {
+    record::encode(msg)
 }
 
-pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    codec::decode(bytes)
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, RecordError> {
+    record::decode(bytes)
 }

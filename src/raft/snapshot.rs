@@ -7,10 +7,10 @@
 //! file is written and read as a stream; audit entries never sit in memory
 //! all at once on the writing side.
 
-use crate::audit::AuditEntry;
-use crate::codec::{self, CodecError, FORMAT};
 use crate::raft::SnapshotMeta;
-use crate::state::State;
+use crate::record::{self, RecordError, FORMAT};
+use arqonbus_core::audit::AuditEntry;
+use arqonbus_core::State;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
@@ -29,7 +29,7 @@ pub enum SnapshotError {
     #[error("snapshot io: {0}")]
     Io(#[from] io::Error),
     #[error("snapshot encoding: {0}")]
-    Codec(#[from] CodecError),
+    Record(#[from] RecordError),
     #[error("not a snapshot file (bad magic or format {0})")]
     NotASnapshot(u8),
     #[error("snapshot checksum does not match: the file is damaged or incomplete")]
@@ -76,11 +76,11 @@ pub fn write<W: Write>(
     };
     w.write_all(MAGIC)?;
     w.write_all(&[FORMAT])?;
-    codec::write_to(header, &mut w)?;
-    codec::write_to(state, &mut w)?;
+    record::write_to(header, &mut w)?;
+    record::write_to(state, &mut w)?;
     let mut written = 0;
     for entry in audit {
-        codec::write_to(&entry?, &mut w)?;
+        record::write_to(&entry?, &mut w)?;
         written += 1;
     }
     if written != header.audit_count {
@@ -96,7 +96,7 @@ pub fn write<W: Write>(
 /// Reads only the header (for `get_current_snapshot`).
 pub fn read_header<R: Read>(mut input: R) -> Result<Header, SnapshotError> {
     read_magic(&mut input)?;
-    Ok(codec::read_from(&mut input)?)
+    Ok(record::read_from(&mut input)?)
 }
 
 fn read_magic<R: Read>(input: &mut R) -> Result<(), SnapshotError> {
@@ -120,11 +120,11 @@ pub fn read<R: Read>(
         hasher: Sha256::new(),
     };
     read_magic(&mut r)?;
-    let header: Header = codec::read_from(&mut r)?;
-    let state: State = codec::read_from(&mut r)?;
+    let header: Header = record::read_from(&mut r)?;
+    let state: State = record::read_from(&mut r)?;
     let mut prev: Option<AuditEntry> = None;
     for _ in 0..header.audit_count {
-        let entry: AuditEntry = codec::read_from(&mut r)?;
+        let entry: AuditEntry = record::read_from(&mut r)?;
         if let Some(p) = &prev {
             if entry.index != p.index + 1 || entry.prev_hash != p.hash {
                 return Err(SnapshotError::AuditOrder(entry.index));

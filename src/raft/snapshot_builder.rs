@@ -2,11 +2,11 @@
 //! builder is created, streamed to a checksummed file with the audit entries
 //! read from sled a chunk at a time, then made the current snapshot.
 
-use super::state_machine::{blocking, snap_err, Applied, StateMachineStore, CURRENT};
+use super::state_store::{blocking, snap_err, Replica, StateStore, CURRENT};
 use crate::audit::store::AuditStore;
-use crate::audit::AuditEntry;
 use crate::raft::snapshot::{self, Header, SnapshotError};
 use crate::raft::{SnapshotMeta, StorageError, TypeConfig};
+use arqonbus_core::audit::AuditEntry;
 use openraft::storage::Snapshot;
 use openraft::RaftSnapshotBuilder;
 use std::io::BufWriter;
@@ -18,18 +18,18 @@ const STREAM_CHUNK: usize = 1024;
 
 /// A consistent copy of the state taken when the builder was created.
 pub struct SnapshotBuilder {
-    pub(super) store: StateMachineStore,
-    pub(super) copy: Applied,
+    pub(super) store: StateStore,
+    pub(super) copy: Replica,
     pub(super) audit_first: u64,
     pub(super) _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
-impl StateMachineStore {
+impl StateStore {
     /// Writes a snapshot of `copy` to `path`, streaming audit entries from
     /// `audit_first` to the copy's audit head.
     fn write_snapshot_file(
         &self,
-        copy: &Applied,
+        copy: &Replica,
         audit_first: u64,
         path: &Path,
     ) -> Result<SnapshotMeta, StorageError> {

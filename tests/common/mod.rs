@@ -6,16 +6,16 @@
 pub mod proposer;
 pub mod sessions;
 
-use arqonbus::audit::verify::Verifier;
-use arqonbus::audit::AuditHead;
-use arqonbus::client::Client;
-use arqonbus::client::ClientOptions;
-use arqonbus::local_cluster::LocalCluster;
-use arqonbus::proto::operator::NodeRole;
-use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
-use arqonbus::proto::{Reply, Request};
-use arqonbus::state::constraint_file;
-use arqonbus::transport::{self, TlsCredentials, TransportTuning, ALPN_CLIENT};
+use arqonbus_client::Client;
+use arqonbus_client::ClientOptions;
+use arqonbus_core::audit::verify::Verifier;
+use arqonbus_core::audit::AuditHead;
+use arqonbus_core::constraint_file;
+use arqonbus_proto::operator::NodeRole;
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::{Reply, Request};
+use arqonbus_testkit::LocalCluster;
+use arqonbus_transport::{TlsCredentials, TransportTuning, ALPN_CLIENT};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -46,7 +46,10 @@ pub fn exe() -> std::path::PathBuf {
 
 /// Three nodes started, bootstrapped, with the example constraints loaded.
 pub async fn three_nodes(dir: &std::path::Path, extra: &[&str]) -> LocalCluster {
-    let mut c = LocalCluster::new(&exe(), dir, 3, None, extra).expect("cluster prepared");
+    let mut c = LocalCluster::new(&exe(), dir, 3, None)
+        .await
+        .expect("cluster prepared")
+        .with_args(extra);
     c.start_all().expect("nodes start");
     let admin = c.client("admin").expect("admin client");
     c.wait_until_up(&admin, &c.ids(), WAIT)
@@ -216,8 +219,8 @@ impl Cluster {
     }
 
     /// SIGKILLs node `idx` (0-based) and reaps it.
-    pub fn kill(&mut self, idx: usize) {
-        self.nodes.kill(idx as u64 + 1).expect("kill");
+    pub async fn kill(&mut self, idx: usize) {
+        self.nodes.kill(idx as u64 + 1).await.expect("kill");
     }
 
     pub fn is_alive(&self, idx: usize) -> bool {
@@ -239,13 +242,12 @@ pub struct Raw {
 impl Raw {
     pub async fn connect(certs: &Path, user: &str, addr: &str) -> Raw {
         let creds = TlsCredentials::from_dir(certs, user).expect("client certificate");
-        let config = transport::client_config(&creds, ALPN_CLIENT, &TransportTuning::default())
-            .expect("client config");
+        let config =
+            arqonbus_transport::client_config(&creds, ALPN_CLIENT, &TransportTuning::default())
+                .expect("client config");
         let endpoint =
             quinn::Endpoint::client(([127, 0, 0, 1], 0).into()).expect("client endpoint");
-        let (host, sock) = arqonbus::raft::network::resolve(addr)
-            .await
-            .expect("resolve");
+        let (host, sock) = arqonbus_transport::resolve(addr).await.expect("resolve");
         let conn = within(
             "raw connection",
             Duration::from_secs(5),
@@ -268,13 +270,13 @@ impl Raw {
         let frame = within(
             "an answer on the raw stream",
             Duration::from_secs(10),
-            arqonbus::proto::io::read_frame(&mut recv),
+            arqonbus_transport::frame_io::read_frame(&mut recv),
         )
         .await
         .expect("read the answer")
         .expect("an answer frame");
-        match arqonbus::proto::decode(&frame).expect("a valid reply frame") {
-            arqonbus::proto::Message::Reply(r) => r,
+        match arqonbus_proto::decode(&frame).expect("a valid reply frame") {
+            arqonbus_proto::Message::Reply(r) => r,
             other => panic!("expected a reply, got {other:?}"),
         }
     }

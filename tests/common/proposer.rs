@@ -2,8 +2,8 @@
 //! certificates, waits on modes, and a breaker-friendly unreachable setup.
 
 use super::{within, Cluster};
-use arqonbus::client::{Mode, ProposerSession, SessionOptions};
-use arqonbus::transport::TlsCredentials;
+use arqonbus_client::{Mode, ProposerSession, SessionOptions};
+use arqonbus_transport::TlsCredentials;
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -2,16 +2,16 @@
 //! streams forwarded to channels, and raw frames that bypass the encoder.
 
 use super::{within, Cluster};
-use arqonbus::client::{Client, ClientError, Subscription};
-use arqonbus::proto::error::ErrorCode;
-use arqonbus::proto::message::{
+use arqonbus_client::{Client, ClientError, Subscription};
+use arqonbus_core::constraint_file;
+use arqonbus_core::ParamValue;
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::message::{
     Cohort, Proposal, ProposedChange, SubscribeTarget, TelemetryContext, TelemetrySample,
 };
-use arqonbus::proto::operator::{OperatorReply, OperatorRequest};
-use arqonbus::proto::reply::{Approval, Event, EventBody};
-use arqonbus::proto::{Envelope, Reply, UnixMillis};
-use arqonbus::state::constraint_file;
-use arqonbus::state::ParamValue;
+use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::reply::{Approval, Event, EventBody};
+use arqonbus_proto::{Envelope, Reply, UnixMillis};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -80,7 +80,7 @@ impl DockerNodes {
             }
         }
         build_image(exe, &compose_file, dir, &log).await?;
-        let ports = super::process::free_ports(NODES as usize)?;
+        let ports = arqonbus_testkit::free_ports(NODES as usize)?;
         let mut env = vec![
             ("ARQONBUS_PROJECT".to_string(), PROJECT.to_string()),
             ("ARQONBUS_IMAGE".to_string(), IMAGE.to_string()),

@@ -16,10 +16,10 @@ use tools::args;
 pub use tools::run_cli;
 
 use anyhow::{bail, Context};
-use arqonbus::client::{Client, ClientOptions};
-use arqonbus::proto::operator::{NodeRole, NodeStatus, OperatorReply, OperatorRequest};
-use arqonbus::proto::{Reply, Request};
-use arqonbus::transport::TlsCredentials;
+use arqonbus_client::{Client, ClientOptions};
+use arqonbus_proto::operator::{NodeRole, NodeStatus, OperatorReply, OperatorRequest};
+use arqonbus_proto::{Reply, Request};
+use arqonbus_transport::TlsCredentials;
 use docker::DockerNodes;
 use process::ProcessNodes;
 use std::collections::BTreeMap;

@@ -11,9 +11,9 @@ use super::{Fault, FaultKind, NemesisOptions};
 use crate::cluster::{Cluster, NODES};
 use crate::rng::Rng;
 use anyhow::{bail, Context};
-use arqonbus::client::Client;
-use arqonbus::proto::operator::{Member, OperatorRequest};
-use arqonbus::proto::ErrorCode;
+use arqonbus_client::Client;
+use arqonbus_proto::operator::{Member, OperatorRequest};
+use arqonbus_proto::ErrorCode;
 use std::time::{Duration, Instant};
 
 /// A membership request may wait for a learner to catch up.

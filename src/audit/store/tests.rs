@@ -1,5 +1,5 @@
 use super::*;
-use crate::audit::entry::tests::chain;
+use arqonbus_core::testing::audit_chain as chain;
 
 fn open(dir: &Path) -> (sled::Db, AuditStore) {
     let db = sled::open(dir.join("db")).expect("sled opens");
@@ -52,7 +52,7 @@ fn a_corrupted_entry_is_named_by_index_in_sled_and_in_the_archive() {
     let mut bad = c[11].clone();
     bad.details = "batch_size=999".into();
     let tree = db.open_tree("audit").expect("tree");
-    tree.insert(12u64.to_be_bytes(), codec::encode(&bad).expect("enc"))
+    tree.insert(12u64.to_be_bytes(), record::encode(&bad).expect("enc"))
         .expect("insert");
     let err = store.verify().expect("readable").expect_err("damage found");
     assert_eq!(err.index(), 12);
@@ -64,7 +64,7 @@ fn a_corrupted_entry_is_named_by_index_in_sled_and_in_the_archive() {
         .expect("readable")
         .expect_err("garbage found");
     assert_eq!(err.index(), 12);
-    tree.insert(12u64.to_be_bytes(), codec::encode(&c[11]).expect("enc"))
+    tree.insert(12u64.to_be_bytes(), record::encode(&c[11]).expect("enc"))
         .expect("insert");
     assert!(store.verify().expect("readable").is_ok());
 

@@ -1,0 +1,159 @@
+//! Commands: what goes into the Raft log, and what `apply` answers.
+//!
+//! Every command carries who sent it (from the certificate) and the time the
+//! leader stamped on it; `apply` never reads a clock.
+
+use crate::constraints::{ConstraintSet, Problem, Violation};
+use crate::proposal::{Decision, ProposalSpec};
+use crate::role::{Permission, Role};
+use crate::value::ParamValue;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The identity behind a command, as its certificate names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub identity: String,
+    pub role: Role,
+}
+
+/// One command in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    pub actor: Actor,
+    /// Unix milliseconds, stamped by the leader when it accepted the command.
+    pub at_ms: u64,
+    pub op: Op,
+}
+
+/// What a command asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    /// Replace a target's constraint set (creating the target if new).
+    SetConstraints {
+        target: String,
+        constraints: ConstraintSet,
+    },
+    /// Operator override: set live and last-known-good values at once.
+    /// With `expected`, only if each listed live value equals it
+    /// (compare-and-set).
+    SetParameters {
+        target: String,
+        values: BTreeMap<String, ParamValue>,
+        expected: Option<BTreeMap<String, ParamValue>>,
+    },
+    /// A proposer's proposal: decided change by change against the
+    /// target's constraints (a proposal id seen before returns the recorded
+    /// decision). Only a proposer or an admin may propose.
+    Propose { proposal: ProposalSpec },
+    /// A security event a node saw before anything reached the log (a
+    /// forbidden request, say), recorded so the audit log has it too. Only
+    /// a node may propose it.
+    SecurityEvent {
+        identity: String,
+        role: Role,
+        what: String,
+    },
+    /// Many commands in one log entry, answered one result each. The
+    /// leader packs concurrent commands so one fsync serves them all.
+    Batch(Vec<Command>),
+}
+
+impl Op {
+    /// The name used in the audit log.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Op::SetConstraints { .. } => "set_constraints",
+            Op::SetParameters { .. } => "override",
+            Op::Propose { .. } => "proposal",
+            Op::SecurityEvent { .. } => "security_event",
+            Op::Batch(_) => "batch",
+        }
+    }
+
+    /// What the sender's role must allow (`None` for a batch, whose
+    /// commands are each checked on their own).
+    pub fn permission(&self) -> Option<Permission> {
+        match self {
+            Op::SetConstraints { .. } | Op::SetParameters { .. } => Some(Permission::Configure),
+            Op::Propose { .. } => Some(Permission::Propose),
+            Op::SecurityEvent { .. } => Some(Permission::RecordSecurityEvent),
+            Op::Batch(_) => None,
+        }
+    }
+
+    /// The target concerned, empty for a batch.
+    pub fn target(&self) -> &str {
+        match self {
+            Op::SetConstraints { target, .. } | Op::SetParameters { target, .. } => target,
+            Op::Propose { proposal } => &proposal.target,
+            Op::SecurityEvent { .. } | Op::Batch(_) => "",
+        }
+    }
+}
+
+/// What a successful command did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    ConstraintsSet {
+        target: String,
+        version: u64,
+        /// Live parameters that the new constraints no longer allow; they
+        /// keep their values until an operator or a rollout changes them.
+        out_of_bounds: Vec<String>,
+    },
+    ParametersSet {
+        target: String,
+        values: BTreeMap<String, ParamValue>,
+    },
+    Batch(Vec<CommandResult>),
+    /// A proposal's decision; `first` is false when the id had been decided
+    /// before and this is the recorded decision, unchanged.
+    Proposal {
+        decision: Decision,
+        first: bool,
+    },
+    /// A security event was recorded.
+    Recorded,
+}
+
+/// Why a command changed nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum CommandError {
+    #[error("forbidden: {identity} (role {role}) may not {action}")]
+    Forbidden {
+        identity: String,
+        role: Role,
+        action: String,
+    },
+    #[error("unknown target system `{0}`")]
+    UnknownTarget(String),
+    #[error("invalid target name `{0}`")]
+    InvalidTarget(String),
+    #[error("invalid constraints: {}", join(.0))]
+    InvalidConstraints(Vec<Problem>),
+    #[error("refused by the constraints: {}", join(.0))]
+    Refused(Vec<Violation>),
+    #[error("a batch may not contain a batch")]
+    NestedBatch,
+    #[error("proposal id `{0}` was used for a different proposal")]
+    Conflict(String),
+    #[error("proposal made at {timestamp_ms} ms is older than the {max_age_ms} ms the cluster remembers (now {now_ms} ms)")]
+    StaleProposal {
+        timestamp_ms: i64,
+        now_ms: u64,
+        max_age_ms: u64,
+    },
+    #[error("invalid proposal: {0}")]
+    InvalidProposal(String),
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(T::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub type CommandResult = Result<Outcome, CommandError>;

@@ -1,0 +1,232 @@
+//! The one place where the core's types become the wire's and back: a
+//! wire proposal becomes the state's `ProposalSpec`, a recorded `Decision`
+//! becomes an `approval`, a `status` or a listing row, a core event a wire
+//! event, a refused command an error code, and a request the permission
+//! it needs. Handlers call these; they never build wire types by hand.
+
+use crate::error::ErrorCode;
+use crate::limits::{truncate, MAX_TEXT_LEN};
+use crate::message::{Proposal, Request};
+use crate::operator::{OperatorReply, OperatorRequest, ProposalSummary};
+use crate::reply::{
+    Approval, ApprovedChange, Decision as WireDecision, EnforcementMode, Event, EventBody,
+    Progress, ProposalStatus, RejectedChange, RolloutSchedule, Status,
+};
+use crate::UnixMillis;
+use arqonbus_core::constraints::Violation;
+use arqonbus_core::events::{self, EventBody as CoreBody};
+use arqonbus_core::proposal::{Change, Decision, ProposalSpec, Verdict};
+use arqonbus_core::role::Permission;
+use arqonbus_core::CommandError;
+
+/// The `source` of every decision: the cluster, not one node, so a decision
+/// reads the same from every replica and in every replay.
+pub const SOURCE: &str = "arqonbus";
+
+/// Largest share of traffic one rollout step moves (announced in approvals).
+pub const MAX_CHANGE_RATE: f64 = 0.25;
+
+/// Unix milliseconds as the wire carries them.
+pub fn millis(ms: u64) -> UnixMillis {
+    UnixMillis(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+/// The state's form of a wire proposal.
+pub fn spec(p: Proposal) -> ProposalSpec {
+    ProposalSpec {
+        proposal_id: p.proposal_id,
+        source: p.source,
+        target: p.target_system,
+        timestamp_ms: p.timestamp.0,
+        changes: p
+            .changes
+            .into_iter()
+            .map(|c| Change {
+                parameter: c.parameter,
+                current_value: c.current_value,
+                proposed_value: c.proposed_value,
+                reason: c.reason,
+            })
+            .collect(),
+        expected_impact: p.expected_impact,
+        confidence: p.confidence,
+        duration_seconds: p.duration_seconds,
+    }
+}
+
+fn wire_decision(v: Verdict) -> WireDecision {
+    match v {
+        Verdict::Approved => WireDecision::Approved,
+        Verdict::PartiallyApproved => WireDecision::PartiallyApproved,
+        Verdict::Rejected => WireDecision::Rejected,
+    }
+}
+
+/// The wire approval of a recorded decision.
+pub fn approval(d: &Decision) -> Approval {
+    Approval {
+        proposal_id: d.proposal_id.clone(),
+        target_system: d.target.clone(),
+        source: SOURCE.into(),
+        timestamp: millis(d.decided_at_ms),
+        decision: wire_decision(d.verdict),
+        approved_changes: d
+            .approved
+            .iter()
+            .map(|a| ApprovedChange {
+                parameter: a.parameter.clone(),
+                approved_value: a.value.clone(),
+                rollout_schedule: RolloutSchedule::Gradual,
+                max_change_rate: MAX_CHANGE_RATE,
+            })
+            .collect(),
+        rejected_changes: d
+            .rejected
+            .iter()
+            .map(|v| RejectedChange {
+                parameter: v.parameter.clone(),
+                reason: truncate(v.reason.clone(), MAX_TEXT_LEN),
+                constraint_violated: Some(v.constraint.clone()),
+            })
+            .collect(),
+        enforcement_mode: EnforcementMode::Shadow,
+        rollback_timeout: d.duration_seconds,
+    }
+}
+
+/// The wire status of a recorded decision.
+pub fn status(d: &Decision) -> Status {
+    Status {
+        proposal_id: d.proposal_id.clone(),
+        target_system: d.target.clone(),
+        source: SOURCE.into(),
+        timestamp: millis(d.decided_at_ms),
+        status: match d.verdict {
+            Verdict::Rejected => ProposalStatus::Rejected,
+            Verdict::Approved | Verdict::PartiallyApproved => ProposalStatus::Active,
+        },
+        progress: Progress {
+            rollout_percentage: 0,
+            monitoring_duration: 0,
+            constraint_violations: 0,
+        },
+        observed_impact: Default::default(),
+    }
+}
+
+/// One row of a `proposals` listing.
+pub fn summary(d: &Decision) -> ProposalSummary {
+    ProposalSummary {
+        proposal_id: d.proposal_id.clone(),
+        target_system: d.target.clone(),
+        timestamp: millis(d.decided_at_ms),
+        decision: wire_decision(d.verdict),
+        approved: d.approved.len() as u32,
+        rejected: d.rejected.len() as u32,
+    }
+}
+
+/// A target's numbered event as the wire carries it.
+pub fn event(target: &str, e: events::StateEvent) -> Event {
+    Event {
+        target_system: target.to_string(),
+        seq: e.seq,
+        body: match e.body {
+            CoreBody::Decided(d) => EventBody::Approval(approval(&d)),
+        },
+    }
+}
+
+/// The error code (and message) of a proposal `apply` refused, or `None`
+/// where the refusal is not the sender's to fix (an internal error).
+pub fn proposal_error(e: CommandError, proposal_id: &str) -> (Option<ErrorCode>, String) {
+    let message = truncate(e.to_string(), MAX_TEXT_LEN);
+    let code = match e {
+        CommandError::Forbidden { .. } => Some(ErrorCode::Forbidden),
+        CommandError::Conflict(_) => Some(ErrorCode::Conflict {
+            proposal_id: proposal_id.to_string(),
+        }),
+        CommandError::StaleProposal {
+            now_ms, max_age_ms, ..
+        } => Some(ErrorCode::StaleTimestamp {
+            server_time: millis(now_ms),
+            max_skew_ms: max_age_ms,
+        }),
+        CommandError::UnknownTarget(_) => Some(ErrorCode::InvalidMessage {
+            field: "target_system".into(),
+            reason: "unknown target system".into(),
+        }),
+        CommandError::InvalidProposal(reason) => Some(ErrorCode::InvalidMessage {
+            field: "changes".into(),
+            reason: truncate(reason, MAX_TEXT_LEN),
+        }),
+        _ => None,
+    };
+    (code, message)
+}
+
+/// The `refused` reply of an operator command `apply` refused, every quoted
+/// text cut to the wire's limit.
+pub fn refused(e: CommandError) -> OperatorReply {
+    let violations = match &e {
+        CommandError::Refused(v) => v
+            .iter()
+            .map(|v| Violation {
+                reason: truncate(v.reason.clone(), MAX_TEXT_LEN),
+                ..v.clone()
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    OperatorReply::Refused {
+        reason: truncate(e.to_string(), MAX_TEXT_LEN),
+        violations,
+    }
+}
+
+/// What a request needs its sender's role to allow (the table itself is
+/// `arqonbus_core::role`).
+pub fn permission(request: &Request) -> Permission {
+    match request {
+        Request::Proposal(_) => Permission::Propose,
+        Request::TelemetryBatch(_) => Permission::Telemetry,
+        Request::StatusQuery(_) | Request::Subscribe(_) => Permission::Read,
+        Request::Operate(op) => match op {
+            OperatorRequest::SetConstraints { .. } | OperatorRequest::SetParameters { .. } => {
+                Permission::Configure
+            }
+            OperatorRequest::ClusterInit { .. }
+            | OperatorRequest::AddNode { .. }
+            | OperatorRequest::RemoveNode { .. } => Permission::Membership,
+            OperatorRequest::GetConstraints { .. }
+            | OperatorRequest::GetParameters { .. }
+            | OperatorRequest::AuditRange { .. }
+            | OperatorRequest::NodeStatus
+            | OperatorRequest::ListProposals { .. }
+            | OperatorRequest::ShowProposal { .. } => Permission::Read,
+        },
+    }
+}
+
+/// The request's name, as logs and security events say it.
+pub fn action(request: &Request) -> &'static str {
+    match request {
+        Request::Proposal(_) => "proposal",
+        Request::TelemetryBatch(_) => "telemetry_batch",
+        Request::StatusQuery(_) => "status_query",
+        Request::Subscribe(_) => "subscribe",
+        Request::Operate(op) => match op {
+            OperatorRequest::SetConstraints { .. } => "set_constraints",
+            OperatorRequest::GetConstraints { .. } => "get_constraints",
+            OperatorRequest::SetParameters { .. } => "set_parameters",
+            OperatorRequest::GetParameters { .. } => "get_parameters",
+            OperatorRequest::AuditRange { .. } => "audit_range",
+            OperatorRequest::NodeStatus => "node_status",
+            OperatorRequest::ClusterInit { .. } => "cluster_init",
+            OperatorRequest::AddNode { .. } => "add_node",
+            OperatorRequest::RemoveNode { .. } => "remove_node",
+            OperatorRequest::ListProposals { .. } => "list_proposals",
+            OperatorRequest::ShowProposal { .. } => "show_proposal",
+        },
+    }
+}

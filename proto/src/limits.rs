@@ -1,0 +1,100 @@
+//! Every bound the codec enforces, in one place so that `proto/PROTOCOL.md`
+//! and the code cannot drift apart silently (a test checks the values the
+//! spec quotes). A peer that exceeds one gets a typed error, never a panic
+//! and never an allocation sized from its own numbers.
+
+/// Largest value of the length prefix: the bytes of one frame after the
+/// 4-byte prefix (header plus body as sent, compressed or not).
+pub const MAX_FRAME_LEN: usize = 4 * 1024 * 1024;
+
+/// Largest body once decompressed; also the bincode decoding limit.
+pub const MAX_BODY_LEN: usize = 16 * 1024 * 1024;
+
+/// Bodies at least this long are compressed by our encoder when that makes
+/// them smaller. Not normative: a receiver accepts either form.
+pub const COMPRESS_THRESHOLD: usize = 16 * 1024;
+
+/// Samples in one telemetry batch.
+pub const MAX_SAMPLES_PER_BATCH: usize = 1024;
+
+/// Entries in one metric map (a sample's metrics, an expected or observed
+/// impact).
+pub const MAX_METRICS: usize = 64;
+
+/// Parameters in one list or map (a sample's parameters, a proposal's
+/// changes, an approval's approved or rejected changes, the parameters a
+/// rollback restores).
+pub const MAX_PARAMETERS: usize = 256;
+
+/// Target systems in one subscription.
+pub const MAX_SUBSCRIBE_TARGETS: usize = 256;
+
+/// Bytes in a name: ids, target systems, parameters, metrics, constraints,
+/// sources, addresses.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// Bytes in a free-text field (reasons, error messages) and in an enum
+/// parameter value or a context label.
+pub const MAX_TEXT_LEN: usize = 1024;
+
+/// Bytes in a signature.
+pub const MAX_SIGNATURE_LEN: usize = 256;
+
+/// Supported frame versions listed in an `unsupported_version` error.
+pub const MAX_SUPPORTED_VERSIONS: usize = 16;
+
+/// Latest representable timestamp: 9999-12-31T23:59:59.999Z in Unix ms.
+pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
+
+/// Audit entries in one `audit_entries` reply.
+pub const MAX_AUDIT_ENTRIES: usize = 1000;
+
+/// Proposals in one `proposals` listing.
+pub const MAX_LISTED_PROPOSALS: usize = 1000;
+
+/// Members in one membership request, and voters (or learners) in one
+/// node status.
+pub const MAX_MEMBERS: usize = 64;
+
+/// Members of one enum constraint's `values`.
+pub const MAX_ENUM_VALUES: usize = 256;
+
+/// Bytes in one audit entry's `details`. Larger than a text because the
+/// details of a `set_parameters` list every value set: 256 parameters of
+/// a 128-byte name and a quoted 128-byte label (escaped by Rust's `{:?}`
+/// to at most 386 bytes) come to about 132 KiB, well under this.
+pub const MAX_AUDIT_DETAILS_LEN: usize = 256 * 1024;
+
+/// Cuts `text` to at most `max` bytes at a character boundary, so what a
+/// reply quotes always fits its own limits.
+pub fn truncate(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_limits_fit_the_wire_limits() {
+        use arqonbus_core::constraints as core;
+        assert_eq!(core::MAX_PARAMETERS, MAX_PARAMETERS);
+        assert_eq!(core::MAX_ENUM_VALUES, MAX_ENUM_VALUES);
+        assert_eq!(core::MAX_VALUE_LEN, MAX_TEXT_LEN);
+        assert!(core::MAX_NAME_LEN + "values_".len() <= MAX_NAME_LEN);
+    }
+
+    #[test]
+    fn truncation_keeps_characters_whole() {
+        assert_eq!(truncate("héllo".into(), 2), "h");
+        assert_eq!(truncate("héllo".into(), 3), "hé");
+        assert_eq!(truncate("short".into(), 100), "short");
+    }
+}

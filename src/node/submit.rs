@@ -1,0 +1,66 @@
+//! How a handler changes the replicated state: a command stamped with the
+//! sender and the leader's clock, proposed through the batcher, answered
+//! with what `apply` returned. Also how a node records a security event.
+
+use super::batcher::WriteError;
+use super::leadership::{leader_check, not_leader};
+use super::reply::Reject;
+use super::Node;
+use arqonbus_core::{Actor, Command, CommandResult, Op, Role};
+use arqonbus_proto::error::ErrorCode;
+use arqonbus_transport::Identity;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// This node's clock in Unix milliseconds: the time a leader stamps on a
+/// command (`apply` itself never reads a clock).
+pub(super) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Records a security event in the audit log, without delaying the reply.
+pub(super) fn record_security_event(node: &Node, identity: &Identity, what: String) {
+    let command = Command {
+        actor: Actor {
+            identity: arqonbus_transport::node_name(node.id),
+            role: Role::Node,
+        },
+        at_ms: now_ms(),
+        op: Op::SecurityEvent {
+            identity: identity.name.clone(),
+            role: identity.role,
+            what,
+        },
+    };
+    let node = node.clone();
+    tokio::spawn(async move {
+        if leader_check(&node).await.is_ok() {
+            let _ = node.batcher.submit(command).await;
+        }
+    });
+}
+
+/// Proposes a command on the leader and waits for what `apply` answered.
+pub(super) async fn submit(
+    node: &Node,
+    identity: &Identity,
+    op: Op,
+) -> Result<CommandResult, Reject> {
+    leader_check(node).await?;
+    let command = Command {
+        actor: Actor {
+            identity: identity.name.clone(),
+            role: identity.role,
+        },
+        at_ms: now_ms(),
+        op,
+    };
+    node.batcher.submit(command).await.map_err(|e| match e {
+        WriteError::NotLeader { leader, addr } => not_leader(node, leader, addr),
+        // The command may already be in the log (and be applied later):
+        // the outcome is unknown, so the client must not retry it.
+        other => (ErrorCode::NoQuorum, other.to_string()),
+    })
+}
