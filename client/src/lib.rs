@@ -12,11 +12,13 @@
 pub mod breaker;
 mod calls;
 mod connection;
+mod failure;
 pub mod last_known_good;
 pub mod session;
 mod subscription;
 pub mod telemetry_buffer;
 
+pub use failure::Failure;
 pub use session::{
     DegradedReason, Mode, ModeChange, ParameterSet, ParameterSource, ProposerSession, SessionError,
     SessionOptions, SessionStats, TelemetryOutcome,
@@ -164,38 +166,34 @@ impl Client {
         loop {
             let endpoint = self.conns.pick(&self.options.endpoints).await?;
             let outcome = self.conns.exchange(&endpoint, &request).await;
-            let again = match &outcome {
-                Ok(Reply::Error(e)) => match &e.code {
-                    ErrorCode::NotLeader {
-                        leader_addr: Some(addr),
-                        ..
-                    } if !self.conns.is_suspect(addr) => {
-                        self.conns.set_leader(Some(addr.clone()));
-                        true
-                    }
-                    ErrorCode::NoLeader | ErrorCode::NotLeader { .. } => {
-                        self.conns.set_leader(None);
-                        true
-                    }
-                    ErrorCode::NoQuorum => {
-                        self.conns.set_leader(None);
-                        retry == Retry::Safe
-                    }
-                    _ => false,
-                },
+            let failure = match &outcome {
+                Ok(Reply::Error(e)) => Failure::of_code(&e.code),
                 Ok(_) => {
                     self.conns.set_leader(Some(endpoint.clone()));
                     return outcome;
                 }
-                Err(ClientError::Connection { .. }) | Err(ClientError::Unreachable { .. }) => {
-                    self.conns.forget(&endpoint);
-                    true // failed before the request went out
+                Err(e) => Failure::of_error(e),
+            };
+            // A transport failure condemns the connection; an error frame
+            // says this node does not lead.
+            let forget = |conns: &Connections| match outcome.is_err() {
+                true => conns.forget(&endpoint),
+                false => conns.set_leader(None),
+            };
+            let again = match failure {
+                Failure::Redirect(addr) if !self.conns.is_suspect(&addr) => {
+                    self.conns.set_leader(Some(addr));
+                    true
                 }
-                Err(ClientError::Timeout { .. }) => {
-                    self.conns.forget(&endpoint);
+                Failure::Redirect(_) | Failure::NotApplied => {
+                    forget(&self.conns);
+                    true
+                }
+                Failure::OutcomeUnknown => {
+                    forget(&self.conns);
                     retry == Retry::Safe
                 }
-                Err(_) => false,
+                Failure::Answered => false,
             };
             let wait = if again {
                 backoff::backoff::Backoff::next_backoff(&mut backoff)

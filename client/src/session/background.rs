@@ -5,9 +5,10 @@
 //! flush of buffered telemetry on recovery, and the event stream that
 //! resumes from its position after every interruption.
 
-use super::shared::{is_unreachable, Shared};
+use super::shared::Shared;
 use crate::last_known_good::Parameters;
 use crate::ClientError;
+use crate::Failure;
 use arqonbus_proto::limits::MAX_SAMPLES_PER_BATCH;
 use arqonbus_proto::message::SubscribeTarget;
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
@@ -123,7 +124,7 @@ pub(super) async fn flush(shared: &Shared) {
                 return;
             }
             Err(e) => {
-                if is_unreachable(&e) {
+                if Failure::of_error(&e).is_unreachable() {
                     core.buffer.put_back(batch);
                 } else {
                     core.counters.telemetry_rejected += n;

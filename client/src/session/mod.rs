@@ -33,11 +33,12 @@ use super::breaker::{Breaker, BreakerSettings};
 use super::last_known_good::{LastKnownGood, LastKnownGoodError, Parameters};
 use super::telemetry_buffer::TelemetryBuffer;
 use super::{Client, ClientError, ClientOptions};
+use crate::Failure;
 use arqonbus_proto::limits::MAX_SAMPLES_PER_BATCH;
 use arqonbus_proto::message::{Proposal, TelemetrySample};
 use arqonbus_proto::reply::{Approval, Event};
 use arqonbus_transport::TlsCredentials;
-use shared::{is_unreachable, Core, Shared};
+use shared::{Core, Shared};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -250,7 +251,7 @@ impl ProposerSession {
                         source: ParameterSource::Cluster,
                     })
                 }
-                Err(e) if !is_unreachable(&e) => return Err(e.into()),
+                Err(e) if !Failure::of_error(&e).is_unreachable() => return Err(e.into()),
                 Err(_) => {}
             }
         }
@@ -306,7 +307,7 @@ impl ProposerSession {
                     out.uncertain += n;
                     core.counters.telemetry_uncertain += n;
                 }
-                Err(e) if is_unreachable(&e) => {
+                Err(e) if Failure::of_error(&e).is_unreachable() => {
                     for s in batch {
                         core.buffer.push(s);
                     }

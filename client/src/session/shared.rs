@@ -8,8 +8,7 @@ use super::Settings;
 use crate::breaker::{Breaker, BreakerState};
 use crate::last_known_good::LastKnownGood;
 use crate::telemetry_buffer::TelemetryBuffer;
-use crate::{Client, ClientError};
-use arqonbus_proto::error::ErrorCode;
+use crate::{Client, ClientError, Failure};
 use arqonbus_proto::message::TelemetrySample;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
@@ -40,21 +39,6 @@ pub(super) struct Shared {
     core: Mutex<Core>,
     mode: watch::Sender<Mode>,
     changes: broadcast::Sender<ModeChange>,
-}
-
-/// Whether a failure says the cluster (a leader) is out of reach, as
-/// opposed to an answer the leader gave.
-pub(super) fn is_unreachable(e: &ClientError) -> bool {
-    match e {
-        ClientError::Server { error, .. } => matches!(
-            error.code,
-            ErrorCode::NoLeader | ErrorCode::NoQuorum | ErrorCode::NotLeader { .. }
-        ),
-        ClientError::Unreachable { .. }
-        | ClientError::Connection { .. }
-        | ClientError::Timeout { .. } => true,
-        _ => false,
-    }
 }
 
 impl Shared {
@@ -141,7 +125,7 @@ impl Shared {
     /// Records the outcome of a call that went to the cluster.
     pub fn record<T>(&self, outcome: &Result<T, ClientError>) {
         match outcome {
-            Err(e) if is_unreachable(e) => self.on_unreachable(),
+            Err(e) if Failure::of_error(e).is_unreachable() => self.on_unreachable(),
             _ => self.on_contact(),
         }
     }
