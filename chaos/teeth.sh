@@ -21,7 +21,7 @@ cd "$root"
 mkdir -p "$out"
 cargo build --release --target "$triple" --features unsafe-stale-reads --bin arqonbus
 cp "$target/release/arqonbus" "$out/arqonbus-unsafe-stale-reads"
-cargo build --release --target "$triple" --bins
+cargo build --release --target "$triple" --workspace --bins
 
 run="$out/run-$(date +%s)"
 set +e
