@@ -19,9 +19,12 @@
 //! randomness comes from one seed, so a run is reproducible.
 
 pub mod error;
+pub mod feedback;
+pub mod region;
 pub mod space;
 
 pub use error::HpoError;
+pub use feedback::Feedback;
 pub use space::{Assignment, Space, Value};
 
 /// The one random generator type: seeded, portable, reproducible.
