@@ -20,11 +20,13 @@
 
 pub mod error;
 pub mod feedback;
+pub mod optimizer;
 pub mod region;
 pub mod space;
 
 pub use error::HpoError;
 pub use feedback::Feedback;
+pub use optimizer::Optimizer;
 pub use space::{Assignment, Space, Value};
 
 /// The one random generator type: seeded, portable, reproducible.
