@@ -18,12 +18,16 @@
 //! The engine reads no clock: time comes in with the calls, and all
 //! randomness comes from one seed, so a run is reproducible.
 
+pub mod adapt;
+pub mod engine;
 pub mod error;
 pub mod feedback;
 pub mod optimizer;
 pub mod region;
+pub mod sim;
 pub mod space;
 
+pub use engine::{Engine, EngineConfig, Proposal};
 pub use error::HpoError;
 pub use feedback::Feedback;
 pub use optimizer::Optimizer;
