@@ -22,6 +22,7 @@ pub mod adapt;
 pub mod engine;
 pub mod error;
 pub mod feedback;
+pub mod objectives;
 pub mod optimizer;
 pub mod region;
 pub mod sim;
