@@ -19,6 +19,7 @@
 //! randomness comes from one seed, so a run is reproducible.
 
 pub mod adapt;
+pub mod ask_tell;
 pub mod engine;
 pub mod error;
 pub mod feedback;
