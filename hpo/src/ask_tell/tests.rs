@@ -85,3 +85,21 @@ fn the_end_of_input_ends_the_run() {
     assert_eq!(done.asked, 2);
     assert_eq!(lines.last().unwrap()["done"]["observed"], 1);
 }
+
+#[test]
+fn a_converged_engine_told_to_stop_says_so() {
+    let config = EngineConfig {
+        algorithm: crate::engine::Algorithm::Random,
+        patience: 2,
+        stop_when_converged: true,
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(one_float(), &config);
+    let input: String = (1..=10)
+        .map(|id| format!("{{\"id\":{id},\"value\":1.0}}\n"))
+        .collect();
+    let mut out = Vec::new();
+    let done = run(&mut engine, input.as_bytes(), &mut out, Options::default()).unwrap();
+    // One first value, then four that are no better: two patience periods.
+    assert_eq!((done.reason, done.asked), ("converged", 5));
+}
