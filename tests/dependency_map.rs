@@ -57,6 +57,17 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["sled", "openraft", "rcgen", "arqonbus"],
     ),
     ("arqonbus-chaos", &["sled", "openraft", "arqonbus"]),
+    (
+        "arqonbus-hpo",
+        &[
+            "arqonbus",
+            "arqonbus-core",
+            "arqonbus-proto",
+            "arqonbus-transport",
+            "arqonbus-client",
+            "tokio",
+        ],
+    ),
 ];
 
 /// Package name → the names of its normal (not dev, not build)
