@@ -1,12 +1,11 @@
 //! The FUSE side: each kernel request becomes one call on the state, under
 //! its lock, and one reply.
 //!
-//! Files are opened with `FOPEN_DIRECT_IO` and every entry and attribute
-//! is given a zero timeout, so every read and write reaches the daemon and
-//! the kernel keeps no page cache or dentry that a power loss could leave
-//! stale. The writeback cache is not requested. Lock operations are not
-//! implemented, so the kernel handles `flock` and `fcntl` locks locally;
-//! nor are extended attributes (`ENOSYS` once, then the kernel stops asking).
+//! Files are opened `FOPEN_DIRECT_IO` and entries and attributes get a zero
+//! timeout: every read and write reaches the daemon, and the kernel keeps
+//! no page cache or dentry a power loss could leave stale. No writeback
+//! cache is requested. Lock operations are not implemented, so the kernel
+//! keeps `flock`/`fcntl` locks itself; nor are extended attributes.
 
 mod reply;
 
@@ -40,10 +39,8 @@ impl LazyFs {
 
 impl Filesystem for LazyFs {
     fn lookup(&self, _: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        entry(
-            reply,
-            self.handle.op(|s| s.lookup(parent.0, name.as_bytes())),
-        );
+        let result = self.handle.op(|s| s.lookup(parent.0, name.as_bytes()));
+        entry(reply, result);
     }
 
     fn forget(&self, _: &Request, ino: INodeNo, nlookup: u64) {
@@ -101,11 +98,10 @@ impl Filesystem for LazyFs {
         reply: ReplyEntry,
     ) {
         let who = creator(req, mode, umask);
-        entry(
-            reply,
-            self.handle
-                .op(|s| s.mknod(parent.0, name.as_bytes(), who, rdev)),
-        );
+        let result = self
+            .handle
+            .op(|s| s.mknod(parent.0, name.as_bytes(), who, rdev));
+        entry(reply, result);
     }
 
     fn mkdir(
@@ -118,24 +114,18 @@ impl Filesystem for LazyFs {
         reply: ReplyEntry,
     ) {
         let who = creator(req, mode, umask);
-        entry(
-            reply,
-            self.handle.op(|s| s.mkdir(parent.0, name.as_bytes(), who)),
-        );
+        let result = self.handle.op(|s| s.mkdir(parent.0, name.as_bytes(), who));
+        entry(reply, result);
     }
 
     fn unlink(&self, _: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        empty(
-            reply,
-            self.handle.op(|s| s.unlink(parent.0, name.as_bytes())),
-        );
+        let result = self.handle.op(|s| s.unlink(parent.0, name.as_bytes()));
+        empty(reply, result);
     }
 
     fn rmdir(&self, _: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        empty(
-            reply,
-            self.handle.op(|s| s.rmdir(parent.0, name.as_bytes())),
-        );
+        let result = self.handle.op(|s| s.rmdir(parent.0, name.as_bytes()));
+        empty(reply, result);
     }
 
     fn symlink(
@@ -151,10 +141,8 @@ impl Filesystem for LazyFs {
             name.as_bytes(),
             target.as_os_str().as_bytes(),
         );
-        entry(
-            reply,
-            self.handle.op(|s| s.symlink(parent.0, name, target, who)),
-        );
+        let result = self.handle.op(|s| s.symlink(parent.0, name, target, who));
+        entry(reply, result);
     }
 
     fn rename(
@@ -168,11 +156,10 @@ impl Filesystem for LazyFs {
         reply: ReplyEmpty,
     ) {
         let (from, to, flags) = (name.as_bytes(), newname.as_bytes(), flags.bits());
-        empty(
-            reply,
-            self.handle
-                .op(|s| s.rename(parent.0, from, newparent.0, to, flags)),
-        );
+        let result = self
+            .handle
+            .op(|s| s.rename(parent.0, from, newparent.0, to, flags));
+        empty(reply, result);
     }
 
     fn link(
@@ -183,11 +170,10 @@ impl Filesystem for LazyFs {
         newname: &OsStr,
         reply: ReplyEntry,
     ) {
-        entry(
-            reply,
-            self.handle
-                .op(|s| s.link(ino.0, newparent.0, newname.as_bytes())),
-        );
+        let result = self
+            .handle
+            .op(|s| s.link(ino.0, newparent.0, newname.as_bytes()));
+        entry(reply, result);
     }
 
     fn open(&self, _: &Request, ino: INodeNo, _: OpenFlags, reply: ReplyOpen) {
@@ -220,10 +206,8 @@ impl Filesystem for LazyFs {
         _: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
-        match self.handle.op(|s| s.write(ino.0, offset, data, flags.0)) {
-            Ok(n) => reply.written(n),
-            Err(e) => reply.error(e),
-        }
+        let written = self.handle.op(|s| s.write(ino.0, offset, data, flags.0));
+        reply::written(reply, written);
     }
 
     /// Close is not a durability point: nothing to do.
@@ -280,11 +264,10 @@ impl Filesystem for LazyFs {
         reply: ReplyCreate,
     ) {
         let who = creator(req, mode, umask);
-        reply::created(
-            reply,
-            self.handle
-                .op(|s| s.mknod(parent.0, name.as_bytes(), who, 0)),
-        );
+        let result = self
+            .handle
+            .op(|s| s.mknod(parent.0, name.as_bytes(), who, 0));
+        reply::created(reply, result);
     }
 
     fn fallocate(
@@ -297,9 +280,7 @@ impl Filesystem for LazyFs {
         mode: i32,
         reply: ReplyEmpty,
     ) {
-        empty(
-            reply,
-            self.handle.op(|s| s.fallocate(ino.0, offset, length, mode)),
-        );
+        let result = self.handle.op(|s| s.fallocate(ino.0, offset, length, mode));
+        empty(reply, result);
     }
 }

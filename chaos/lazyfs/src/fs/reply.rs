@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use fuser::{
     Errno, FileAttr, FileHandle, FopenFlags, Generation, INodeNo, ReplyAttr, ReplyCreate,
-    ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, Request, TimeOrNow,
+    ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request,
+    TimeOrNow,
 };
 
 use crate::attr::Time;
@@ -39,6 +40,13 @@ pub fn empty(reply: ReplyEmpty, result: Result<(), Errno>) {
 pub fn data(reply: ReplyData, result: Result<Vec<u8>, Errno>) {
     match result {
         Ok(data) => reply.data(&data),
+        Err(e) => reply.error(e),
+    }
+}
+
+pub fn written(reply: ReplyWrite, result: Result<u32, Errno>) {
+    match result {
+        Ok(n) => reply.written(n),
         Err(e) => reply.error(e),
     }
 }
