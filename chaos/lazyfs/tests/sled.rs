@@ -114,6 +114,27 @@ fn sled_flush_plus_fdatasync_and_directory_fsync_survives() {
     assert_eq!(keys_present(&db), KEYS);
 }
 
+#[test]
+fn sled_fsyncs_no_directory_so_a_fresh_database_is_lost_whole() {
+    let fs = Fs::new();
+    let db = open(&fs.path("db"));
+    db.insert("k", "v").expect("insert");
+    db.flush().expect("flush");
+    let before = fs.stats();
+    drop(db);
+    let after = fs.stats();
+    assert!(
+        after.fsync > before.fsync,
+        "sled fsyncs its file when dropped"
+    );
+    assert_eq!(after.fsyncdir, 0, "sled never fsyncs a directory");
+    fs.power_loss();
+    assert!(
+        !fs.path("db").exists(),
+        "its directory entry was never durable"
+    );
+}
+
 /// The child: inserts, flushes, reports the syncs its flush made, in
 /// mode `flush+sync` also fdatasyncs the file and fsyncs the directory,
 /// then waits to be killed.
