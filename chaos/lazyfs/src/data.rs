@@ -66,7 +66,7 @@ impl State {
         let file = self.vol.file_mut(ino)?;
         let before = file.extents.held();
         file.extents.truncate(size);
-        self.stats.unsynced_bytes -= before - file.extents.held();
+        self.stats.release(before - file.extents.held());
         file.floor = file.floor.min(size);
         file.size = size;
         self.vol.get_mut(ino)?.attr.touch_contents();
@@ -91,7 +91,7 @@ impl State {
             let before = file.extents.held();
             let zero_end = if keep_size { end.min(file.size) } else { end };
             file.extents.zero(offset, zero_end);
-            self.stats.unsynced_bytes -= before - file.extents.held();
+            self.stats.release(before - file.extents.held());
         }
         if !keep_size && end > file.size {
             file.size = end;
@@ -117,7 +117,7 @@ impl State {
             self.durable
                 .sync(ino, file.size, file.floor, &file.extents)
                 .map_err(to_errno)?;
-            self.stats.unsynced_bytes -= file.extents.held();
+            self.stats.release(file.extents.held());
             file.extents.clear();
             file.floor = file.size;
         }

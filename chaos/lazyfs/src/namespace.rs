@@ -147,7 +147,7 @@ impl State {
         self.place(new_parent, new_name, src)?;
         if let Some(dst) = dst {
             let inode = self.vol.get_mut(dst)?;
-            inode.links -= 1;
+            inode.links = inode.links.saturating_sub(1);
             inode.attr.touch_meta();
             self.release_if_dead(dst)?;
         }
@@ -180,7 +180,7 @@ impl State {
         self.vol.dir_mut(parent)?.entries.remove(name);
         self.vol.get_mut(parent)?.attr.touch_contents();
         let inode = self.vol.get_mut(ino)?;
-        inode.links -= 1;
+        inode.links = inode.links.saturating_sub(1);
         inode.attr.touch_meta();
         self.release_if_dead(ino)
     }

@@ -207,7 +207,7 @@ impl State {
             return Ok(());
         }
         if let Some(inode) = self.vol.remove(ino) {
-            self.stats.unsynced_bytes -= inode.held();
+            self.stats.release(inode.held());
         }
         if self.durable.holds(ino) {
             self.collect()?;

@@ -30,6 +30,12 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Notes `bytes` of unsynced data synced or discarded.
+    pub(crate) fn release(&mut self, bytes: u64) {
+        debug_assert!(bytes <= self.unsynced_bytes, "unsynced accounting");
+        self.unsynced_bytes = self.unsynced_bytes.saturating_sub(bytes);
+    }
+
     fn fields(&self) -> [(&'static str, u64); 9] {
         [
             ("fsync", self.fsync),
