@@ -230,3 +230,19 @@ fn clear_stale_mount(mountpoint: &Path) -> Result<(), Error> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The harness keeps mounts in async tasks and calls power losses from
+    /// any thread.
+    #[test]
+    fn mounts_and_handles_move_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send::<Mount>();
+        send_sync::<Handle>();
+        send_sync::<Unmounter>();
+    }
+}
