@@ -57,6 +57,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["sled", "openraft", "rcgen", "arqonbus"],
     ),
     ("arqonbus-chaos", &["sled", "openraft", "arqonbus"]),
+    ("arqonbus-lazyfs", &["arqonbus", "openraft", "quinn"]),
     (
         "arqonbus-hpo",
         &[
