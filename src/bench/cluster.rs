@@ -39,20 +39,49 @@ pub struct Summary {
 
 pub fn summarise(mut ms: Vec<f64>) -> Summary {
     ms.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        if ms.is_empty() {
-            return 0.0;
-        }
-        let i = ((ms.len() as f64 - 1.0) * q).round() as usize;
-        ms[i.min(ms.len() - 1)]
-    };
     Summary {
         samples: ms.len(),
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
+        p50_ms: quantile(&ms, 0.5),
+        p99_ms: quantile(&ms, 0.99),
         worst_ms: ms.last().copied().unwrap_or(0.0),
     }
 }
+
+/// Milliseconds, summarised with the tail the `writes` workload reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct TailSummary {
+    pub samples: usize,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub worst_ms: f64,
+}
+
+pub fn summarise_with_tail(mut ms: Vec<f64>) -> TailSummary {
+    ms.sort_by(f64::total_cmp);
+    let p999 = quantile(&ms, 0.999);
+    let s = summarise(ms);
+    TailSummary {
+        samples: s.samples,
+        p50_ms: s.p50_ms,
+        p99_ms: s.p99_ms,
+        p999_ms: p999,
+        worst_ms: s.worst_ms,
+    }
+}
+
+/// The `q` quantile of sorted `ms` (nearest rank), 0 when empty.
+fn quantile(ms: &[f64], q: f64) -> f64 {
+    if ms.is_empty() {
+        return 0.0;
+    }
+    let i = ((ms.len() as f64 - 1.0) * q).round() as usize;
+    ms[i.min(ms.len() - 1)]
+}
+
+/// The target the cluster benchmarks write to, and its one parameter.
+pub const TARGET_NAME: &str = TARGET;
+pub const PARAMETER: &str = "n";
 
 /// A bootstrapped three-node cluster with one target to write to.
 pub async fn start(exe: &Path, dir: &Path) -> Result<(LocalCluster, Client)> {

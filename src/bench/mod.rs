@@ -4,3 +4,4 @@
 pub mod cluster;
 pub mod sessions;
 pub mod storage;
+pub mod writes;

@@ -1,8 +1,10 @@
 //! `arqonbus bench ...`: prints benchmark figures as text or JSON.
 
-use crate::bench::{cluster, sessions, storage};
+use super::GlobalArgs;
+use crate::bench::{cluster, sessions, storage, writes};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Subcommand)]
 pub enum Bench {
@@ -16,6 +18,36 @@ pub enum Bench {
     /// by the leader, proposal round trips with 1 and many sessions, time
     /// degraded after a leader kill and after a lost quorum returns.
     Sessions(SessionsArgs),
+    /// Acknowledged writes at steady state: a closed loop per client after
+    /// a warm-up, at each concurrency; writes/s and p50/p99/p99.9 latency.
+    /// Three local nodes under --dir, or the cluster at --endpoints.
+    Writes(WritesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WritesArgs {
+    /// Concurrency levels, measured one after another.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64,256")]
+    pub clients: Vec<usize>,
+    /// Seconds measured per level.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds of writing before each level's measurement starts.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Run three local nodes with their data in a fresh directory under
+    /// DIR (the default, with DIR = ., unless --endpoints is given).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Also write the figures to FILE as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// On an existing cluster: the target to write to ...
+    #[arg(long, default_value = cluster::TARGET_NAME)]
+    pub target: String,
+    /// ... and its integer parameter.
+    #[arg(long, default_value = cluster::PARAMETER)]
+    pub parameter: String,
 }
 
 #[derive(Debug, Args)]
@@ -70,8 +102,9 @@ pub struct StorageArgs {
     pub output: String,
 }
 
-pub async fn run(bench: Bench) -> anyhow::Result<i32> {
+pub async fn run(g: &GlobalArgs, bench: Bench) -> anyhow::Result<i32> {
     match bench {
+        Bench::Writes(args) => run_writes(g, args).await,
         Bench::Cluster(args) => {
             let dir = tempfile::Builder::new()
                 .prefix("arqonbus-bench-")
@@ -132,4 +165,56 @@ pub async fn run(bench: Bench) -> anyhow::Result<i32> {
             Ok(super::exit::OK)
         }
     }
+}
+
+/// `bench writes`: on three local nodes, or on the cluster at --endpoints.
+async fn run_writes(g: &GlobalArgs, args: WritesArgs) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        args.duration > 0.0 && args.warmup >= 0.0,
+        "--duration must be positive and --warmup not negative"
+    );
+    let plan = writes::Plan {
+        target: args.target.clone(),
+        parameter: args.parameter.clone(),
+        warmup: Duration::from_secs_f64(args.warmup),
+        duration: Duration::from_secs_f64(args.duration),
+    };
+    let mut levels = Vec::new();
+    let cluster_desc;
+    if args.dir.is_none() && !g.endpoints.is_empty() {
+        cluster_desc = format!("the cluster at {}", g.endpoints.join(","));
+        for &n in &args.clients {
+            levels.push(writes::level(&|| g.client().map_err(client_setup), n, &plan).await?);
+        }
+    } else {
+        let base = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        let dir = tempfile::Builder::new()
+            .prefix("arqonbus-bench-")
+            .tempdir_in(&base)?;
+        let exe = std::env::current_exe()?;
+        let (c, _) = cluster::start(&exe, dir.path()).await?;
+        cluster_desc = format!("three local nodes under {}", base.display());
+        for &n in &args.clients {
+            let connect = || c.client("operator").map_err(|e| client_setup(e.into()));
+            levels.push(writes::level(&connect, n, &plan).await?);
+        }
+    }
+    let figures = serde_json::json!({ "workload": "writes", "cluster": cluster_desc, "levels": levels });
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
+    }
+    println!("writes on {cluster_desc}: {}s per level after {}s of warm-up", args.duration, args.warmup);
+    println!("{:>8} {:>12} {:>9} {:>9} {:>9} {:>7}", "clients", "writes/s", "p50 ms", "p99 ms", "p99.9 ms", "errors");
+    for l in &levels {
+        println!(
+            "{:>8} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
+            l.clients, l.writes_per_sec, l.latency.p50_ms, l.latency.p99_ms, l.latency.p999_ms, l.errors
+        );
+    }
+    Ok(super::exit::OK)
+}
+
+/// A client that could not be set up, as the bench reports it.
+fn client_setup(e: anyhow::Error) -> arqonbus_client::ClientError {
+    arqonbus_client::ClientError::Setup(e.to_string())
 }

@@ -98,6 +98,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Telemetry(t) => telemetry::run(g, t).await,
         Command::Watch(w) => watch::run(g, w).await,
         Command::Audit(a) => audit::run(g, a).await,
-        Command::Bench(b) => bench::run(b).await,
+        Command::Bench(b) => bench::run(g, b).await,
     }
 }
