@@ -180,7 +180,10 @@ fn audit_verify_names_an_entry_corrupted_on_disk() {
         assert_eq!(r.code, 0, "the untouched chain verifies: {}", r.stderr);
 
         {
-            let db = sled::open(data.join("db")).expect("open the stopped node's database");
+            let db = arqonbus::raft::storage::open_audit_db(
+                &arqonbus::raft::storage::audit_db_path(&data),
+            )
+            .expect("open the stopped node's database");
             let tree = db.open_tree("audit").expect("audit tree");
             let key = 3u64.to_be_bytes();
             let bytes = tree.get(key).expect("read").expect("entry 3 exists");

@@ -1,6 +1,7 @@
-//! openraft's own storage test suite, run against our sled stores.
+//! openraft's own storage test suite, run against our stores.
 
 use arqonbus::audit::store::Retention;
+use arqonbus::raft::storage;
 use arqonbus::raft::{LogStore, StateStore, StorageError, TypeConfig};
 use openraft::testing::{StoreBuilder, Suite};
 use tempfile::TempDir;
@@ -10,11 +11,9 @@ struct Builder;
 impl StoreBuilder<TypeConfig, LogStore, StateStore, TempDir> for Builder {
     async fn build(&self) -> Result<(TempDir, LogStore, StateStore), StorageError> {
         let dir = tempfile::tempdir().map_err(|e| openraft::StorageIOError::write(&e))?;
-        let db =
-            sled::open(dir.path().join("db")).map_err(|e| openraft::StorageIOError::write(&e))?;
-        let log = LogStore::open(&db).map_err(|e| openraft::StorageIOError::write(&e))?;
-        let sm = StateStore::open(&db, dir.path(), Retention::default())?;
-        Ok((dir, log, sm))
+        let s = storage::open(dir.path(), Retention::default())
+            .map_err(|e| openraft::StorageIOError::write(&e))?;
+        Ok((dir, s.log, s.state))
     }
 }
 

@@ -6,7 +6,8 @@
 #![allow(clippy::result_large_err)]
 
 use arqonbus::audit::store::Retention;
-use arqonbus::raft::{LogStore, NodeId, StateStore, TypeConfig};
+use arqonbus::raft::storage::{self, Storage};
+use arqonbus::raft::{NodeId, StateStore, TypeConfig};
 use arqonbus_core::constraint_file;
 use arqonbus_core::{Actor, Command, Op, ParamValue, Role};
 use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
@@ -64,16 +65,16 @@ impl RaftNetworkFactory<TypeConfig> for NoPeers {
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// Opens the database once openraft's tasks have let go of it: after
+/// Opens the stores once openraft's tasks have let go of them: after
 /// `shutdown` returns, its state machine worker may still be dropping its
 /// handle, and sled refuses a second open while one is held.
-async fn reopen(path: &Path) -> sled::Db {
+async fn reopen(dir: &Path) -> Storage {
     let start = std::time::Instant::now();
     loop {
-        match sled::open(path) {
-            Ok(db) => return db,
+        match storage::open(dir, Retention::default()) {
+            Ok(s) => return s,
             Err(e) if start.elapsed() > Duration::from_secs(5) => {
-                panic!("the database was still held 5 s after shutdown: {e}")
+                panic!("the stores were still held 5 s after shutdown: {e}")
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
         }
@@ -81,9 +82,7 @@ async fn reopen(path: &Path) -> sled::Db {
 }
 
 async fn start(dir: &Path) -> (Raft<TypeConfig>, StateStore, sled::Db) {
-    let db = reopen(&dir.join("db")).await;
-    let log = LogStore::open(&db).expect("log store");
-    let sm = StateStore::open(&db, dir, Retention::default()).expect("state machine");
+    let Storage { log, state: sm, db } = reopen(dir).await;
     let config = Config {
         heartbeat_interval: 100,
         election_timeout_min: 300,
@@ -173,14 +172,13 @@ async fn state_and_audit_survive_a_restart_from_snapshot_plus_log() {
 
     {
         // The state machine alone, before Raft replays anything: the snapshot.
-        let db = reopen(&dir.path().join("db")).await;
-        let sm = StateStore::open(&db, dir.path(), Retention::default()).expect("opens");
+        let Storage { log, state: sm, .. } = reopen(dir.path()).await;
         let restored = sm.read(|a| a.last_applied);
         assert!(
             restored.is_some() && restored < before_applied,
             "the state machine should load the snapshot ({restored:?}), from before the last write ({before_applied:?})"
         );
-        let mut log = LogStore::open(&db).expect("log store");
+        let mut log = log;
         let purged = openraft::storage::RaftLogStorage::get_log_state(&mut log)
             .await
             .expect("log state")

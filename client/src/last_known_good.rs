@@ -88,7 +88,15 @@ impl LastKnownGood {
         let mut file = std::fs::File::create(&tmp).map_err(|e| err(e.to_string()))?;
         file.write_all(&text).map_err(|e| err(e.to_string()))?;
         file.sync_all().map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| err(e.to_string()))
+        std::fs::rename(&tmp, &self.path).map_err(|e| err(e.to_string()))?;
+        // The rename is durable only once the directory entry is.
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| err(format!("syncing the directory {}: {e}", dir.display())))
     }
 }
 

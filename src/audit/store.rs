@@ -180,6 +180,7 @@ impl AuditStore {
             path: self.archive.clone(),
             source,
         };
+        let created = !self.archive.exists();
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -192,7 +193,11 @@ impl AuditStore {
             text.push('\n');
         }
         file.write_all(text.as_bytes()).map_err(io_err)?;
-        file.sync_data().map_err(io_err)
+        crate::durable::sync_data(&file).map_err(io_err)?;
+        match (created, self.archive.parent()) {
+            (true, Some(dir)) => crate::durable::sync_dir(dir).map_err(io_err),
+            _ => Ok(()),
+        }
     }
 
     /// Checks the archive and then sled as one chain.

@@ -4,7 +4,7 @@
 //! - the raw `fdatasync` rate of a small write to a file (the floor: no
 //!   store can acknowledge durable writes faster than the disk syncs);
 //! - appends per second through [`LogStore`] with one command per entry,
-//!   each flushed before it is acknowledged;
+//!   each synced (`fdatasync`) before it is acknowledged;
 //! - commands per second with 64 commands packed in each `Batch` entry.
 
 use arqonbus::raft::{Entry, LogId, LogStore};
@@ -34,7 +34,7 @@ pub enum BenchError {
     #[error("benchmark io: {0}")]
     Io(#[from] std::io::Error),
     #[error("benchmark storage: {0}")]
-    Sled(#[from] sled::Error),
+    Log(#[from] arqonbus::raft::wal::WalError),
     #[error("benchmark storage: {0}")]
     Storage(#[from] Box<arqonbus::raft::StorageError>),
 }
@@ -83,8 +83,7 @@ async fn append_rate(
     count: u64,
     payload: impl Fn(u64) -> Command,
 ) -> Result<f64, BenchError> {
-    let db = sled::open(dir)?;
-    let store = LogStore::open(&db)?;
+    let store = LogStore::open(dir)?;
     let start = Instant::now();
     for i in 1..=count {
         store

@@ -4,6 +4,7 @@
 use super::connect::GlobalArgs;
 use super::output;
 use arqonbus::audit::store::{AuditStore, Retention};
+use arqonbus::raft::storage;
 use arqonbus_client::Client;
 use arqonbus_core::audit::verify::{Verifier, VerifyError, VerifyReport};
 use arqonbus_core::audit::AuditEntry;
@@ -63,7 +64,14 @@ async fn page(
 
 /// Verifies a stopped node's chain from its files.
 fn verify_offline(g: &GlobalArgs, dir: &std::path::Path) -> anyhow::Result<i32> {
-    let db = sled::open(dir.join("db")).map_err(|e| {
+    let path = storage::audit_db_path(dir);
+    anyhow::ensure!(
+        path.is_dir(),
+        "{} holds no audit database ({} is missing): is it a node's data directory?",
+        dir.display(),
+        path.display()
+    );
+    let db = storage::open_audit_db(&path).map_err(|e| {
         anyhow::anyhow!(
             "opening {} (is the node still running?): {e}",
             dir.display()

@@ -199,16 +199,28 @@ async fn run_writes(g: &GlobalArgs, args: WritesArgs) -> anyhow::Result<i32> {
             levels.push(writes::level(&connect, n, &plan).await?);
         }
     }
-    let figures = serde_json::json!({ "workload": "writes", "cluster": cluster_desc, "levels": levels });
+    let figures =
+        serde_json::json!({ "workload": "writes", "cluster": cluster_desc, "levels": levels });
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
     }
-    println!("writes on {cluster_desc}: {}s per level after {}s of warm-up", args.duration, args.warmup);
-    println!("{:>8} {:>12} {:>9} {:>9} {:>9} {:>7}", "clients", "writes/s", "p50 ms", "p99 ms", "p99.9 ms", "errors");
+    println!(
+        "writes on {cluster_desc}: {}s per level after {}s of warm-up",
+        args.duration, args.warmup
+    );
+    println!(
+        "{:>8} {:>12} {:>9} {:>9} {:>9} {:>7}",
+        "clients", "writes/s", "p50 ms", "p99 ms", "p99.9 ms", "errors"
+    );
     for l in &levels {
         println!(
             "{:>8} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
-            l.clients, l.writes_per_sec, l.latency.p50_ms, l.latency.p99_ms, l.latency.p999_ms, l.errors
+            l.clients,
+            l.writes_per_sec,
+            l.latency.p50_ms,
+            l.latency.p99_ms,
+            l.latency.p999_ms,
+            l.errors
         );
     }
     Ok(super::exit::OK)

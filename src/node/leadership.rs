@@ -73,11 +73,11 @@ pub(super) async fn leader_check(node: &Node) -> Result<(), Reject> {
 
 /// A linearizable read needs the leader to confirm it still leads.
 ///
-/// The test-only feature `unsafe-stale-reads` breaks this on purpose: every
+/// A teeth build (`crate::teeth`, `stale-reads`) breaks this on purpose: every
 /// read is served from the local replica, on any node, without asking the
 /// leader — so the chaos suite can show that it catches stale reads.
 pub(super) async fn read_barrier(node: &Node, stale: bool) -> Result<(), Reject> {
-    if stale || cfg!(feature = "unsafe-stale-reads") {
+    if stale || crate::teeth::broken("stale-reads") {
         return Ok(());
     }
     leader_check(node).await?;

@@ -16,7 +16,8 @@ pub mod telemetry;
 
 use crate::audit::store::Retention;
 use crate::raft::network::PeerNetwork;
-use crate::raft::{LogStore, NodeId, StateStore, TypeConfig};
+use crate::raft::storage::{self, Storage};
+use crate::raft::{NodeId, StateStore, TypeConfig};
 use arqonbus_transport::{self, TlsCredentials, TransportTuning, ALPN_PEER};
 use batcher::Batcher;
 use config::NodeConfig;
@@ -64,11 +65,8 @@ impl Node {
             path: config.data.display().to_string(),
             reason: e.to_string(),
         };
-        std::fs::create_dir_all(&config.data).map_err(|e| data_err(&e))?;
-        let db = sled::open(config.data.join("db")).map_err(|e| data_err(&e))?;
-        let log = LogStore::open(&db).map_err(|e| data_err(&e))?;
-        let sm =
-            StateStore::open(&db, &config.data, Retention::default()).map_err(|e| data_err(&e))?;
+        let Storage { log, state: sm, db } =
+            storage::open(&config.data, Retention::default()).map_err(|e| data_err(&e))?;
 
         let creds =
             TlsCredentials::from_dir(&config.certs, &arqonbus_transport::node_name(config.id))?;

@@ -1,62 +1,65 @@
-//! The Raft log and vote, in sled.
+//! The Raft log and vote, on the write-ahead log of `raft/wal`.
 //!
-//! Durability rules openraft relies on, kept here:
-//! - `append` writes the entries, flushes (fsync), and only then calls back;
-//! - `save_vote` returns only after the vote is flushed;
-//! - `purge` records `last_purged` durably before deleting anything.
+//! Durability rules openraft relies on, kept here and in the WAL:
+//! - `append` writes the entries and `fdatasync`s them, and only then calls
+//!   back;
+//! - `save_vote` returns only after the vote is durable (written to a
+//!   temporary file, synced, renamed, directory synced);
+//! - `purge` records `last_purged` durably before it deletes anything.
 //!
-//! Log keys are big-endian indexes so sled's order is numeric order.
+//! The WAL does blocking I/O; every call runs it on tokio's blocking pool,
+//! under one lock, so the append order is the log order.
 
+use crate::raft::wal::{Wal, WalError};
 use crate::raft::{Entry, LogId, StorageError, StorageIOError, TypeConfig, Vote};
-use crate::record;
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{OptionalSend, RaftLogReader};
 use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-const VOTE: &[u8] = b"vote";
-const COMMITTED: &[u8] = b"committed";
-const LAST_PURGED: &[u8] = b"last_purged";
-
-/// The log store of one node. Clones share the same trees.
+/// The log store of one node. Clones share the same log.
 #[derive(Clone)]
 pub struct LogStore {
-    db: sled::Db,
-    log: sled::Tree,
-    meta: sled::Tree,
+    wal: Arc<Mutex<Wal>>,
     #[cfg(test)]
     pub(crate) probe: probe::Probe,
 }
 
 impl LogStore {
-    /// Opens (or creates) the log trees in `db`.
-    pub fn open(db: &sled::Db) -> Result<Self, sled::Error> {
+    /// Opens (or creates) the log in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, WalError> {
+        let wal = Wal::open(dir)?;
+        #[cfg(test)]
+        let probe = wal.probe.clone();
         Ok(LogStore {
-            db: db.clone(),
-            log: db.open_tree("raft_log")?,
-            meta: db.open_tree("raft_meta")?,
+            wal: Arc::new(Mutex::new(wal)),
             #[cfg(test)]
-            probe: probe::Probe::default(),
+            probe,
         })
     }
 
-    /// fsyncs the database; returns once the data is on disk.
-    async fn flush(&self) -> io::Result<()> {
-        #[cfg(test)]
-        self.probe.record("flush-begin");
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(io::Error::other)?
-            .map_err(io::Error::other)?;
-        #[cfg(test)]
-        self.probe.record("flush-end");
-        Ok(())
+    /// Runs `f` on the WAL on the blocking pool.
+    async fn with_wal<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Wal) -> Result<T, WalError> + Send + 'static,
+    ) -> Result<T, WalError> {
+        let wal = self.wal.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = wal.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| WalError::Io {
+            path: Default::default(),
+            source: io::Error::other(e),
+        })?
     }
 
-    /// Writes entries, flushes, then reports to `done`: the order the
-    /// append callback depends on, kept in one place.
+    /// Writes entries and syncs them, then reports to `done`: the order
+    /// the append callback depends on, kept in one place.
     pub async fn append_then<I>(
         &self,
         entries: I,
@@ -65,86 +68,25 @@ impl LogStore {
     where
         I: IntoIterator<Item = Entry>,
     {
-        let mut batch = sled::Batch::default();
-        let mut last = None;
-        for entry in entries {
-            let bytes = record::encode(&entry).map_err(|e| StorageIOError::write_logs(&e))?;
-            batch.insert(&entry.log_id.index.to_be_bytes(), bytes);
-            last = Some(entry.log_id);
-        }
-        if last.is_none() {
-            done(Ok(()));
-            return Ok(());
-        }
-        self.log
-            .apply_batch(batch)
-            .map_err(|e| StorageIOError::write_logs(&e))?;
-        #[cfg(test)]
-        self.probe.record("write");
-        let flushed = self.flush().await;
-        let failed = flushed
-            .as_ref()
-            .err()
-            .map(|e| io::Error::new(e.kind(), e.to_string()));
-        done(flushed);
-        match failed {
-            None => Ok(()),
-            Some(e) => Err(StorageIOError::write_logs(&e).into()),
-        }
-    }
-
-    fn read_meta<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &[u8],
-    ) -> Result<Option<T>, StorageError> {
-        let Some(bytes) = self.meta.get(key).map_err(|e| StorageIOError::read(&e))? else {
-            return Ok(None);
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let result = self.with_wal(move |w| w.append(entries)).await;
+        let report = match &result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(io::Error::other(e.to_string())),
         };
-        record::decode(&bytes)
-            .map(Some)
-            .map_err(|e| StorageIOError::read(&e).into())
-    }
-
-    fn write_meta<T: serde::Serialize>(&self, key: &[u8], value: &T) -> Result<(), StorageError> {
-        let bytes = record::encode(value).map_err(|e| StorageIOError::write(&e))?;
-        self.meta
-            .insert(key, bytes)
-            .map_err(|e| StorageIOError::write(&e))?;
-        Ok(())
-    }
-
-    fn last_entry_id(&self) -> Result<Option<LogId>, StorageError> {
-        match self.log.last().map_err(|e| StorageIOError::read_logs(&e))? {
-            None => Ok(None),
-            Some((_, bytes)) => {
-                let entry: Entry =
-                    record::decode(&bytes).map_err(|e| StorageIOError::read_logs(&e))?;
-                Ok(Some(entry.log_id))
-            }
-        }
+        done(report);
+        result.map_err(|e| StorageIOError::write_logs(&e).into())
     }
 }
 
-impl LogStore {
-    /// Deletes the entries whose keys fall in `keys`, in one batch.
-    fn remove(&self, keys: impl RangeBounds<[u8; 8]>) -> Result<(), StorageError> {
-        let mut batch = sled::Batch::default();
-        for item in self.log.range(keys) {
-            let (key, _) = item.map_err(|e| StorageIOError::write_logs(&e))?;
-            batch.remove(key);
-        }
-        self.log
-            .apply_batch(batch)
-            .map_err(|e| StorageIOError::write_logs(&e))?;
-        Ok(())
-    }
-}
-
-fn key_bound(b: Bound<&u64>) -> Bound<[u8; 8]> {
-    match b {
-        Bound::Included(i) => Bound::Included(i.to_be_bytes()),
-        Bound::Excluded(i) => Bound::Excluded(i.to_be_bytes()),
-        Bound::Unbounded => Bound::Unbounded,
+fn index_bound(b: Bound<&u64>, start: bool) -> u64 {
+    match (b, start) {
+        (Bound::Included(i), true) => *i,
+        (Bound::Excluded(i), true) => i.saturating_add(1),
+        (Bound::Included(i), false) => i.saturating_add(1),
+        (Bound::Excluded(i), false) => *i,
+        (Bound::Unbounded, true) => 0,
+        (Bound::Unbounded, false) => u64::MAX,
     }
 }
 
@@ -153,14 +95,11 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        let range = (key_bound(range.start_bound()), key_bound(range.end_bound()));
-        self.log
-            .range::<[u8; 8], _>(range)
-            .map(|item| {
-                let (_, bytes) = item.map_err(|e| StorageIOError::read_logs(&e))?;
-                record::decode(&bytes).map_err(|e| StorageIOError::read_logs(&e).into())
-            })
-            .collect()
+        let from = index_bound(range.start_bound(), true);
+        let to = index_bound(range.end_bound(), false);
+        self.with_wal(move |w| w.read(from, to))
+            .await
+            .map_err(|e| StorageIOError::read_logs(&e).into())
     }
 }
 
@@ -168,12 +107,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
-        let last_purged: Option<LogId> = self.read_meta(LAST_PURGED)?;
-        let last = self.last_entry_id()?.or(last_purged);
-        Ok(LogState {
-            last_purged_log_id: last_purged,
-            last_log_id: last,
+        self.with_wal(|w| {
+            Ok(LogState {
+                last_purged_log_id: w.hard_state().last_purged,
+                last_log_id: w.last_log_id(),
+            })
         })
+        .await
+        .map_err(|e| StorageIOError::read_logs(&e).into())
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -181,24 +122,29 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
-        self.write_meta(VOTE, vote)?;
-        self.flush()
+        let vote = *vote;
+        self.with_wal(move |w| w.save_vote(&vote))
             .await
-            .map_err(|e| StorageIOError::write_vote(&e))?;
-        Ok(())
+            .map_err(|e| StorageIOError::write_vote(&e).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
-        self.read_meta(VOTE)
+        self.with_wal(|w| Ok(w.hard_state().vote))
+            .await
+            .map_err(|e| StorageIOError::read_vote(&e).into())
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        // Losing the committed id is safe (it is re-learned), so no flush.
-        self.write_meta(COMMITTED, &committed)
+        // Losing the committed id is safe (it is re-learned), so no sync.
+        self.with_wal(move |w| w.save_committed(committed))
+            .await
+            .map_err(|e| StorageIOError::write(&e).into())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
-        Ok(self.read_meta::<Option<LogId>>(COMMITTED)?.flatten())
+        self.with_wal(|w| Ok(w.committed()))
+            .await
+            .map_err(|e| StorageIOError::read(&e).into())
     }
 
     async fn append<I>(
@@ -216,16 +162,16 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         tracing::debug!(target: "arqonbus::raft", index = log_id.index, "truncate log");
-        self.remove(log_id.index.to_be_bytes()..)
+        self.with_wal(move |w| w.truncate(log_id.index))
+            .await
+            .map_err(|e| StorageIOError::write_logs(&e).into())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         tracing::debug!(target: "arqonbus::raft", index = log_id.index, "purge log");
-        self.write_meta(LAST_PURGED, &log_id)?;
-        self.flush()
+        self.with_wal(move |w| w.purge(log_id))
             .await
-            .map_err(|e| StorageIOError::write_logs(&e))?;
-        self.remove(..=log_id.index.to_be_bytes())
+            .map_err(|e| StorageIOError::write_logs(&e).into())
     }
 }
 
@@ -234,7 +180,7 @@ pub(crate) mod probe {
     //! Records the order of storage events, for the flush-ordering tests.
     use std::sync::{Arc, Mutex};
 
-    #[derive(Clone, Default)]
+    #[derive(Debug, Clone, Default)]
     pub struct Probe(Arc<Mutex<Vec<&'static str>>>);
 
     impl Probe {

@@ -1,7 +1,8 @@
 //! Raft: openraft's type configuration and our durable storage for it.
 //!
-//! `log_store` keeps the log and the vote in sled and flushes before it
-//! acknowledges; `state_store` applies committed entries to the pure
+//! `wal` keeps the log and the vote in segment files and syncs
+//! (`fdatasync`) before it acknowledges; `log_store` is openraft's view of
+//! it; `state_store` applies committed entries to the pure
 //! [`State`](arqonbus_core::State) and persists audit entries; `snapshot`
 //! writes and reads snapshot files.
 
@@ -15,6 +16,8 @@ pub mod peer;
 pub mod snapshot;
 mod snapshot_builder;
 pub mod state_store;
+pub mod storage;
+pub mod wal;
 
 use arqonbus_core::{Command, CommandResult};
 use serde::{Deserialize, Serialize};

@@ -64,7 +64,7 @@ impl StateStore {
         let out = snapshot::write(BufWriter::new(file), &header, &copy.state, entries)
             .map_err(snap_err)?;
         let file = out.into_inner().map_err(|e| snap_err(e.into_error()))?;
-        file.sync_all().map_err(snap_err)?;
+        crate::durable::sync_all(&file).map_err(snap_err)?;
         Ok(meta)
     }
 }

@@ -68,7 +68,7 @@ impl StateStore {
     /// Opens the store in `dir`, loading the last snapshot if there is one.
     pub fn open(db: &sled::Db, dir: &Path, retention: Retention) -> Result<Self, StorageError> {
         let snapshots = dir.join("snapshots");
-        std::fs::create_dir_all(&snapshots).map_err(snap_err)?;
+        crate::durable::create_dir_all(&snapshots).map_err(snap_err)?;
         let audit = AuditStore::open(db, dir, retention).map_err(io_err)?;
         let store = StateStore {
             applied: Arc::default(),
@@ -211,9 +211,7 @@ impl StateStore {
             }
         }
         std::fs::rename(tmp, &current).map_err(snap_err)?;
-        std::fs::File::open(&self.snapshots)
-            .and_then(|d| d.sync_all())
-            .map_err(snap_err)?;
+        crate::durable::sync_dir(&self.snapshots).map_err(snap_err)?;
         Ok(true)
     }
 
@@ -311,7 +309,9 @@ impl RaftStateMachine<TypeConfig> for StateStore {
         tokio::io::copy(&mut source, &mut copy)
             .await
             .map_err(snap_err)?;
-        copy.sync_all().await.map_err(snap_err)?;
+        crate::durable::sync_all_async(&copy)
+            .await
+            .map_err(snap_err)?;
         drop(copy);
         // Check the whole file before it replaces anything.
         let store = self.clone();
