@@ -159,6 +159,11 @@ impl NodeProcesses {
         Ok(())
     }
 
+    /// Node `id`'s process id, while it runs.
+    pub fn process_id(&self, id: u64) -> Option<u32> {
+        self.nodes.get(&id)?.child.as_ref()?.id()
+    }
+
     fn pid(&self, id: u64) -> Result<Pid> {
         let pid = self
             .node(id)?
