@@ -26,6 +26,7 @@ mod session_watch;
 #[cfg(test)]
 mod simulate;
 mod summary;
+mod terms_check;
 mod tasks;
 mod workload;
 

@@ -164,6 +164,8 @@ pub struct Summary {
     pub linearizability: String,
     pub converged_applied_index: Option<u64>,
     pub audit: Vec<NodeChain>,
+    /// Terms some node's log says it led; each must have had one leader.
+    pub terms_with_a_leader: usize,
     pub violations: Vec<String>,
     /// Things the harness could not do; a run with any of them fails.
     pub errors: Vec<String>,
@@ -298,6 +300,11 @@ impl Summary {
                 c.node, c.count, c.head_index, c.head_hash
             );
         }
+        let _ = writeln!(
+            out,
+            "  terms with a leader in the nodes' logs: {} (one leader each, or a violation below)",
+            self.terms_with_a_leader
+        );
         for v in &self.violations {
             let _ = writeln!(out, "  VIOLATION: {v}");
         }

@@ -9,6 +9,7 @@ mod membership;
 mod operate;
 mod propose;
 mod reply;
+mod roles;
 mod serve;
 mod submit;
 mod subscribe;
@@ -104,6 +105,7 @@ impl Node {
             db,
         };
         tokio::spawn(serve::accept_loop(node.clone()));
+        tokio::spawn(roles::watch(node.clone()));
         tracing::info!(target: "arqonbus::node", node = node.id, listen = %node.config.listen, "node started");
         Ok(node)
     }

@@ -284,13 +284,10 @@ impl DockerNodes {
         out
     }
 
-    /// Saves each container's log as node-N.log, then removes the
-    /// containers, network and volumes.
-    pub async fn stop(&mut self) {
+    /// Writes each container's log so far to node-N.log.
+    pub async fn save_logs(&self) {
         for id in 1..=NODES {
             let Ok(name) = self.name(id) else { continue };
-            let _ = self.docker(args(["unpause", &name])).await;
-            let _ = self.docker(args(["stop", "--time", "5", &name])).await;
             let out = tokio::process::Command::new("docker")
                 .args(["logs", &name])
                 .output()
@@ -301,6 +298,17 @@ impl DockerNodes {
                 let _ = std::fs::write(self.dir.join(format!("node-{id}.log")), text);
             }
         }
+    }
+
+    /// Saves each container's log as node-N.log, then removes the
+    /// containers, network and volumes.
+    pub async fn stop(&mut self) {
+        for id in 1..=NODES {
+            let Ok(name) = self.name(id) else { continue };
+            let _ = self.docker(args(["unpause", &name])).await;
+            let _ = self.docker(args(["stop", "--time", "5", &name])).await;
+        }
+        self.save_logs().await;
         let down = args(["down", "--volumes", "--remove-orphans", "--timeout", "5"]);
         if let Err(e) = self.compose(down).await {
             eprintln!("arqonbus-chaos: removing the compose project failed: {e:#}");

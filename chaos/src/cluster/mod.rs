@@ -36,8 +36,9 @@ const STATUS_DEADLINE: Duration = Duration::from_millis(400);
 #[derive(Debug, Clone)]
 pub enum Setup {
     /// Node processes; `network` puts each in its own network namespace,
-    /// which partitions need (and root).
-    Process { network: bool },
+    /// which partitions need (and root); `power_loss` puts each node's data
+    /// directory on a power-loss filesystem (root and /dev/fuse).
+    Process { network: bool, power_loss: bool },
     /// The compose file's three containers.
     Docker { compose_file: PathBuf },
 }
@@ -99,8 +100,12 @@ impl Cluster {
     pub async fn start(setup: &Setup, exe: &Path, dir: &Path) -> anyhow::Result<Cluster> {
         let certs = dir.join("certs");
         let (nodes, access) = match setup {
-            Setup::Process { network } => {
-                let (nodes, access) = ProcessNodes::create(exe, dir, &certs, *network).await?;
+            Setup::Process {
+                network,
+                power_loss,
+            } => {
+                let (nodes, access) =
+                    ProcessNodes::create(exe, dir, &certs, *network, *power_loss).await?;
                 (Nodes::Process(nodes), access)
             }
             Setup::Docker { compose_file } => {
@@ -183,6 +188,15 @@ impl Cluster {
         }
     }
 
+    /// Cuts the power of `ids` at once: each is SIGKILLed and reaped, then
+    /// loses every write it did not sync. The caller restarts them.
+    pub async fn power_loss(&mut self, ids: &[u64]) -> anyhow::Result<()> {
+        match &mut self.nodes {
+            Nodes::Process(n) => n.power_loss(ids).await,
+            Nodes::Docker(_) => bail!("power losses need the process back end"),
+        }
+    }
+
     /// Freezes node `id` (SIGSTOP, or `docker pause`).
     pub async fn pause(&mut self, id: u64) -> anyhow::Result<()> {
         match &mut self.nodes {
@@ -240,6 +254,14 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+
+    /// Makes sure every node's log so far is in the run's directory as
+    /// node-N.log (processes write there already; containers are asked).
+    pub async fn save_logs(&self) {
+        if let Nodes::Docker(n) = &self.nodes {
+            n.save_logs().await;
+        }
     }
 
     /// Stops every node and removes what the back end set up; keeps logs.

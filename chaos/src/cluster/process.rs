@@ -4,12 +4,17 @@
 //! ports chosen at start and kept across restarts, since the membership
 //! names them) or, when the run partitions the network, each in its own
 //! network namespace at 10.213.S.N:7100, started with `ip netns exec`.
+//! When the run cuts power, each node's data directory is a power-loss
+//! filesystem (`arqonbus-lazyfs`, served by this process) over a backing
+//! directory `node-N.backing`: a power loss SIGKILLs the node and throws
+//! away every write it did not sync.
 
 use super::firewall::{self, Direction, Netns};
 use super::netns::Namespaces;
 use super::tools::run_cli;
 use super::{Access, NODES};
-use anyhow::bail;
+use anyhow::{bail, Context};
+use arqonbus_lazyfs::{Mount, MountConfig};
 use arqonbus_testkit::{free_ports, NodeProcesses, NodeSpec};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -25,6 +30,8 @@ pub struct ProcessNodes {
     netns: Option<Namespaces>,
     /// Nodes with partition rules in their namespace.
     cut: Vec<u64>,
+    /// Each node's power-loss filesystem, by id, when the run cuts power.
+    mounts: Vec<(u64, Mount)>,
 }
 
 impl ProcessNodes {
@@ -35,6 +42,7 @@ impl ProcessNodes {
         dir: &Path,
         certs: &Path,
         network: bool,
+        power_loss: bool,
     ) -> anyhow::Result<(ProcessNodes, Access)> {
         let netns = match network {
             true => Some(Namespaces::create(NODES, &dir.join("network.log")).await?),
@@ -54,19 +62,63 @@ impl ProcessNodes {
             certs: certs.to_path_buf(),
             resolve: BTreeMap::new(),
         };
-        let nodes = ProcessNodes {
+        let mut nodes = ProcessNodes {
             processes: NodeProcesses::new(exe, dir, certs, specs),
             dir: dir.to_path_buf(),
             netns,
             cut: Vec::new(),
+            mounts: Vec::new(),
         };
-        if let Err(e) = nodes.make_certs(exe, certs).await {
-            if let Some(ns) = &nodes.netns {
-                ns.remove().await;
-            }
+        let mut prepared = match power_loss {
+            true => nodes.mount_all(),
+            false => Ok(()),
+        };
+        if prepared.is_ok() {
+            prepared = nodes.make_certs(exe, certs).await;
+        }
+        if let Err(e) = prepared {
+            nodes.stop().await;
             return Err(e);
         }
         Ok((nodes, access))
+    }
+
+    /// Mounts a power-loss filesystem on each node's data directory.
+    fn mount_all(&mut self) -> anyhow::Result<()> {
+        for id in 1..=NODES {
+            let data = self.processes.data_dir(id);
+            let backing = self.dir.join(format!("node-{id}.backing"));
+            let mount = Mount::start(&MountConfig::new(&backing, &data))
+                .with_context(|| format!("mounting the power-loss filesystem of node {id}"))?;
+            self.mounts.push((id, mount));
+        }
+        Ok(())
+    }
+
+    /// SIGKILLs `ids` (each reaped, so none of its writes can land later),
+    /// then throws away what each did not sync.
+    pub async fn power_loss(&mut self, ids: &[u64]) -> anyhow::Result<()> {
+        for &id in ids {
+            if self.processes.is_running(id) {
+                self.processes.kill(id).await?;
+            }
+        }
+        for &id in ids {
+            let (_, mount) = self
+                .mounts
+                .iter()
+                .find(|(m, _)| *m == id)
+                .with_context(|| format!("node {id} has no power-loss filesystem"))?;
+            let lost = mount.handle().power_loss()?;
+            let log = self.dir.join("power.log");
+            let line = format!("power loss of node {id}: {lost:?}\n");
+            let _ = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+        }
+        Ok(())
     }
 
     /// `certs init`, naming each node's namespace address when there is one.
@@ -82,9 +134,13 @@ impl ProcessNodes {
     }
 
     pub fn describe(&self) -> String {
+        let power = match self.mounts.is_empty() {
+            true => "",
+            false => ", data on power-loss filesystems",
+        };
         match &self.netns {
-            Some(ns) => format!("process: node N in {}", ns.describe()),
-            None => "process: nodes on 127.0.0.1".into(),
+            Some(ns) => format!("process: node N in {}{power}", ns.describe()),
+            None => format!("process: nodes on 127.0.0.1{power}"),
         }
     }
 
@@ -149,11 +205,16 @@ impl ProcessNodes {
             .collect()
     }
 
-    /// Stops every node (SIGCONT, SIGTERM, then SIGKILL after a grace) and
-    /// removes the namespaces.
+    /// Stops every node (SIGCONT, SIGTERM, then SIGKILL after a grace),
+    /// unmounts the power-loss filesystems and removes the namespaces.
     pub async fn stop(&mut self) {
         if let Err(e) = self.processes.stop_all().await {
             eprintln!("arqonbus-chaos: stopping the nodes: {e}");
+        }
+        for (id, mount) in self.mounts.drain(..) {
+            if let Err(e) = mount.unmount() {
+                eprintln!("arqonbus-chaos: unmounting node {id}'s filesystem: {e}");
+            }
         }
         if let Some(ns) = self.netns.take() {
             ns.remove().await;

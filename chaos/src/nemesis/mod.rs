@@ -3,8 +3,10 @@
 //! timeout and SIGCONT it; partitions (the leader cut off from the other
 //! two, one follower isolated, the leader hearing nothing from its peers
 //! while what it sends still arrives), each mended after `--partition-ms`;
-//! and a membership change under load (a follower removed from the cluster
-//! and added back with its data). Each fault is logged with the role its
+//! a membership change under load (a follower removed from the cluster
+//! and added back with its data); and power losses (one node, the leader,
+//! or a majority at once lose every write they did not sync, see
+//! `power.rs`). Each fault is logged with the role its
 //! victim had at that moment; when the victim led, the election is timed:
 //! from the fault to another node reporting itself leader in a higher term.
 //!
@@ -16,6 +18,7 @@
 mod crash;
 mod membership;
 mod partition;
+mod power;
 mod watch;
 
 use crate::cluster::Cluster;
@@ -38,7 +41,20 @@ pub enum FaultKind {
     OneWayLeader,
     /// A follower removed from the membership and added back.
     Membership,
+    /// One node, chosen at random, loses power (its unsynced writes).
+    PowerLossNode,
+    /// The leader loses power.
+    PowerLossLeader,
+    /// Two of the three nodes, the leader among them, lose power at once.
+    PowerLossMajority,
 }
+
+/// The power-loss kinds, in the order required power losses take them.
+pub const POWER_LOSSES: [FaultKind; 3] = [
+    FaultKind::PowerLossNode,
+    FaultKind::PowerLossLeader,
+    FaultKind::PowerLossMajority,
+];
 
 /// The partition kinds, in the order required partitions take them.
 pub const PARTITIONS: [FaultKind; 3] = [
@@ -57,11 +73,18 @@ impl FaultKind {
             FaultKind::IsolateFollower => "isolate-follower",
             FaultKind::OneWayLeader => "one-way-leader",
             FaultKind::Membership => "membership",
+            FaultKind::PowerLossNode => "power-loss-node",
+            FaultKind::PowerLossLeader => "power-loss-leader",
+            FaultKind::PowerLossMajority => "power-loss-majority",
         }
     }
 
     pub fn is_partition(self) -> bool {
         PARTITIONS.contains(&self)
+    }
+
+    pub fn is_power_loss(self) -> bool {
+        POWER_LOSSES.contains(&self)
     }
 
     /// What the summary groups election times by.
@@ -73,6 +96,9 @@ impl FaultKind {
                 "partition"
             }
             FaultKind::Membership => "membership",
+            FaultKind::PowerLossNode | FaultKind::PowerLossLeader | FaultKind::PowerLossMajority => {
+                "power-loss"
+            }
         }
     }
 }
@@ -90,6 +116,8 @@ pub struct NemesisOptions {
     /// At least this many partitions, taking the kinds in turn.
     pub min_partitions: usize,
     pub min_membership_changes: usize,
+    /// At least this many power losses, taking the kinds in turn.
+    pub min_power_losses: usize,
     /// Kinds the rest of the schedule is drawn from (empty: none).
     pub mix: Vec<FaultKind>,
     /// How long a new leader may take before it is a violation.
@@ -136,6 +164,8 @@ pub fn plan(duration: Duration, options: &NemesisOptions, rng: &mut Rng) -> Vec<
     let slots = (duration.as_secs_f64() / options.interval.as_secs_f64().max(0.001)) as usize;
     let required = |kind, n| std::iter::repeat_n((kind, true), n);
     let partitions = (0..options.min_partitions).map(|i| (PARTITIONS[i % PARTITIONS.len()], true));
+    let power_losses =
+        (0..options.min_power_losses).map(|i| (POWER_LOSSES[i % POWER_LOSSES.len()], true));
     let mut faults: Vec<(FaultKind, bool)> =
         required(FaultKind::KillLeader, options.min_leader_kills)
             .chain(required(FaultKind::PauseLeader, options.min_leader_pauses))
@@ -144,6 +174,7 @@ pub fn plan(duration: Duration, options: &NemesisOptions, rng: &mut Rng) -> Vec<
                 FaultKind::Membership,
                 options.min_membership_changes,
             ))
+            .chain(power_losses)
             .collect();
     while faults.len() < slots && !options.mix.is_empty() {
         let kind = options.mix[rng.below(options.mix.len() as u64) as usize];
@@ -223,6 +254,9 @@ async fn inject(
             partition::inject(cluster, kind, options, start, rng).await
         }
         FaultKind::Membership => membership::inject(cluster, options, start, rng).await,
+        FaultKind::PowerLossNode | FaultKind::PowerLossLeader | FaultKind::PowerLossMajority => {
+            power::inject(cluster, kind, options, start, rng).await
+        }
     }
 }
 
@@ -271,6 +305,7 @@ mod tests {
             min_leader_pauses: pauses,
             min_partitions: 0,
             min_membership_changes: 0,
+            min_power_losses: 0,
             mix,
             election_bound: Duration::from_secs(10),
         }
@@ -305,7 +340,7 @@ mod partition_plan_tests {
     use super::*;
 
     #[test]
-    fn required_partitions_take_each_kind_in_turn() {
+    fn required_partitions_and_power_losses_take_each_kind_in_turn() {
         let options = NemesisOptions {
             interval: Duration::from_secs(4),
             pause: Duration::from_secs(2),
@@ -314,6 +349,7 @@ mod partition_plan_tests {
             min_leader_pauses: 3,
             min_partitions: 4,
             min_membership_changes: 1,
+            min_power_losses: 4,
             mix: vec![FaultKind::KillRandom],
             election_bound: Duration::from_secs(10),
         };
@@ -323,6 +359,9 @@ mod partition_plan_tests {
         assert_eq!(required(FaultKind::IsolateFollower), 1);
         assert_eq!(required(FaultKind::OneWayLeader), 1);
         assert_eq!(required(FaultKind::Membership), 1);
+        assert_eq!(required(FaultKind::PowerLossNode), 2);
+        assert_eq!(required(FaultKind::PowerLossLeader), 1);
+        assert_eq!(required(FaultKind::PowerLossMajority), 1);
         assert_eq!(required(FaultKind::KillLeader), 10);
         assert_eq!(plan.len(), 45, "random kills fill the remaining slots");
         assert!(plan

@@ -55,6 +55,11 @@ pub struct RunArgs {
     /// back).
     #[arg(long, default_value_t = 0)]
     pub membership_changes: usize,
+    /// At least this many power losses (one node, the leader, a majority
+    /// at once, in turn): process back end only, each node's data on a
+    /// power-loss filesystem (root and /dev/fuse).
+    #[arg(long, default_value_t = 0)]
+    pub power_losses: usize,
     /// The compose file of the docker back end.
     #[arg(long, default_value = "cluster/docker-compose.yml")]
     pub compose_file: PathBuf,
@@ -110,17 +115,20 @@ impl RunArgs {
             min_leader_pauses: self.pauses,
             min_partitions: self.partitions,
             min_membership_changes: self.membership_changes,
+            min_power_losses: self.power_losses,
             mix: self.faults.0.clone(),
             election_bound: Duration::from_secs(self.election_bound),
         }
     }
 
     /// How to run the cluster; processes get network namespaces only when
-    /// the schedule partitions (that needs root).
+    /// the schedule partitions, and power-loss filesystems only when it cuts
+    /// power (both need root).
     pub(super) fn setup(&self, schedule: &[(FaultKind, bool)]) -> Setup {
         match self.backend {
             Backend::Process => Setup::Process {
                 network: schedule.iter().any(|(kind, _)| kind.is_partition()),
+                power_loss: schedule.iter().any(|(kind, _)| kind.is_power_loss()),
             },
             Backend::Docker => Setup::Docker {
                 compose_file: self.compose_file.clone(),

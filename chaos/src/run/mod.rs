@@ -57,6 +57,7 @@ pub async fn run(args: RunArgs) -> u8 {
         linearizability: "not checked".into(),
         converged_applied_index: None,
         audit: Vec::new(),
+        terms_with_a_leader: 0,
         violations: Vec::new(),
         errors: Vec::new(),
     };
@@ -236,6 +237,11 @@ async fn check_results(
     summary.violations.extend(violations);
     let client = cluster.status_client();
     let violations = crate::proposal_check::verify(client, &nodes, submitted).await;
+    summary.violations.extend(violations);
+    cluster.save_logs().await;
+    let logs = crate::terms_check::read_logs(out, crate::cluster::NODES);
+    let (terms, violations) = crate::terms_check::check(&logs);
+    summary.terms_with_a_leader = terms;
     summary.violations.extend(violations);
     Ok(())
 }
