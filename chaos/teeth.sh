@@ -1,39 +1,68 @@
 #!/usr/bin/env bash
-# Proves the chaos suite has teeth: builds `arqonbus` with the test-only
-# feature `unsafe-stale-reads` (every read is served from the local replica
-# of whichever node gets it, with no leader or quorum check), runs a short
-# chaos run against that binary, and succeeds only if the run fails with a
-# linearizability violation (exit code 1). The normal binary is rebuilt
-# afterwards, so the target directory is left as it was. Builds the static
-# target, as .ci/run and cluster/up.sh do, so the dependencies are shared.
+# Proves the chaos suite has teeth: builds `arqonbus` once with the
+# test-only cfg `arqonbus_teeth` (src/teeth.rs: compiled in only through
+# RUSTFLAGS, which only this script sets; no Cargo feature can ship it),
+# in a target directory of its own so no other build is disturbed, and
+# runs two short chaos runs against it, each with one guarantee broken:
+#
+# - stale reads (ARQONBUS_TEETH=stale-reads): every read is served from the
+#   local replica, with no leader or quorum check; kills and pauses must
+#   then end in a linearizability violation;
+# - no fsync (ARQONBUS_TEETH=no-fsync): no write of the storage is ever
+#   synced; power losses must then lose acknowledged writes (a
+#   linearizability violation), a vote (two leaders in a term), or part of
+#   the audit chain.
+#
+# Succeeds only if both runs fail with such a violation (exit code 1).
+# The harness is the one built by `.ci/run`'s static release build
+# (target/x86_64-unknown-linux-gnu/release/arqonbus-chaos), built here if
+# missing.
 #
 #   chaos/teeth.sh [OUT_DIR]        (TEETH_DURATION=30 by default)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-triple=x86_64-unknown-linux-gnu
-target=${CARGO_TARGET_DIR:-$root/target}/$triple
-export RUSTFLAGS="-C target-feature=+crt-static"
 out=${1:-$(mktemp -d -t arqonbus-teeth.XXXXXX)}
 duration=${TEETH_DURATION:-30}
 cd "$root"
-
 mkdir -p "$out"
-cargo build --release --target "$triple" --features unsafe-stale-reads --bin arqonbus
-cp "$target/release/arqonbus" "$out/arqonbus-unsafe-stale-reads"
-cargo build --release --target "$triple" --workspace --bins
 
-run="$out/run-$(date +%s)"
-set +e
-"$target/release/arqonbus-chaos" run --backend process --out "$run" \
-    --duration "$duration" --arqonbus "$out/arqonbus-unsafe-stale-reads" \
-    --interval 4 --kills 2 --pauses 2
-code=$?
-set -e
-
-if [ "$code" -eq 1 ] && grep -q '"the register history is not linearizable"' "$run/summary.json"; then
-    echo "teeth: OK: the broken build failed with a linearizability violation ($run)"
-    exit 0
+triple=x86_64-unknown-linux-gnu
+chaos=${CARGO_TARGET_DIR:-$root/target}/$triple/release/arqonbus-chaos
+if [ ! -x "$chaos" ]; then
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --target "$triple" -p arqonbus-chaos
 fi
-echo "teeth: FAILED: the broken build was not caught (exit $code; see $run)" >&2
-exit 1
+RUSTFLAGS="--cfg arqonbus_teeth" CARGO_TARGET_DIR="$root/target/teeth" \
+    cargo build --bin arqonbus
+broken="$out/arqonbus-teeth"
+cp "$root/target/teeth/debug/arqonbus" "$broken"
+
+# The violations of a run's summary, one per line.
+violations() {
+    python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1])).get("violations", [])))' "$1"
+}
+
+# run NAME TEETH EXPECTED-VIOLATION-REGEX CHAOS-ARGS...
+run() {
+    local name=$1 teeth=$2 expected=$3
+    shift 3
+    local dir="$out/$name-$(date +%s)" code
+    set +e
+    ARQONBUS_TEETH=$teeth "$chaos" run --backend process --out "$dir" \
+        --arqonbus "$broken" "$@" >"$dir.txt" 2>&1
+    code=$?
+    set -e
+    local caught
+    caught=$(violations "$dir/summary.json" | grep -E -m1 "$expected" || true)
+    if [ "$code" -eq 1 ] && [ -n "$caught" ]; then
+        echo "teeth: OK: $name: the broken build failed: ${caught:0:160} ($dir)"
+        return 0
+    fi
+    echo "teeth: FAILED: $name: the broken build was not caught (exit $code; see $dir and $dir.txt)" >&2
+    return 1
+}
+
+run stale-reads stale-reads '^the register history is not linearizable$' \
+    --duration "$duration" --interval 4 --kills 2 --pauses 2
+run no-fsync no-fsync '^the register history is not linearizable$|had two leaders|^audit heads differ|audit chain broken|^proposal .*(holds .*, but|decided twice)' \
+    --duration "$duration" --interval 4 --power-losses 6 --faults ''

@@ -26,8 +26,8 @@ mod session_watch;
 #[cfg(test)]
 mod simulate;
 mod summary;
-mod terms_check;
 mod tasks;
+mod terms_check;
 mod workload;
 
 use anyhow::Context;

@@ -96,9 +96,9 @@ impl FaultKind {
                 "partition"
             }
             FaultKind::Membership => "membership",
-            FaultKind::PowerLossNode | FaultKind::PowerLossLeader | FaultKind::PowerLossMajority => {
-                "power-loss"
-            }
+            FaultKind::PowerLossNode
+            | FaultKind::PowerLossLeader
+            | FaultKind::PowerLossMajority => "power-loss",
         }
     }
 }
