@@ -152,6 +152,52 @@ fn the_cli_contract_and_bad_input() {
         let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("verify JSON");
         assert_eq!(v["ok"], true);
         assert!(v["count"].as_u64().unwrap_or(0) >= 5, "{v}");
+
+        // A forbidden request is audited as a security event by the leader
+        // (PROTOCOL.md §6.13.1): send one to every node, so one is the leader.
+        for endpoint in c.endpoints() {
+            let r = arqonbus(
+                &c,
+                "viewer",
+                &[
+                    "params",
+                    "set",
+                    "--target",
+                    TARGET,
+                    "--set",
+                    "batch_size=3",
+                    "--endpoints",
+                    &endpoint,
+                ],
+            );
+            assert_eq!(r.code, 1, "{endpoint}: {}", r.stderr);
+        }
+        let tried = "viewer (role viewer): tried set_parameters";
+        let entry = wait_for(
+            "the refusal in the audit log",
+            Duration::from_secs(10),
+            || {
+                let r = arqonbus(
+                    &c,
+                    "viewer",
+                    &["audit", "tail", "-n", "20", "--output", "json"],
+                );
+                let found = r
+                    .stdout
+                    .lines()
+                    .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+                    .find(|e| e["details"].as_str().is_some_and(|d| d.contains(tried)));
+                std::future::ready(found)
+            },
+        )
+        .await;
+        assert_eq!(entry["action"], "security_event", "{entry}");
+        assert!(
+            entry["actor"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("node-")),
+            "{entry}"
+        );
     });
 }
 

@@ -262,6 +262,11 @@ async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_
             .await;
         assert!(matches!(garbage, Reply::Error(_)), "{garbage:?}");
 
+        let mut reply_code = good_frame.clone();
+        reply_code[6] = 0x80;
+        let r = raw.exchange(&reply_code).await;
+        assert_eq!(invalid_field(&r), "type", "{r:?}");
+
         let mut huge = ((MAX_FRAME_LEN + 1) as u32).to_le_bytes().to_vec();
         huge.extend([1, 0, 2]);
         match raw.exchange(&huge).await {

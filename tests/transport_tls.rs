@@ -4,21 +4,16 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use arqonbus::certs::{init, issue_client, InitOptions};
 use arqonbus_core::Role;
 use arqonbus_transport::Identity;
 use arqonbus_transport::{
-    authorize_incoming, authorize_peer, authorize_server, client_config, crypto_provider, refuse,
-    server_config, AuthError, TlsCredentials, TransportTuning, ALPN_CLIENT, ALPN_PEER,
-    CLOSE_UNAUTHORIZED,
+    authorize_incoming, authorize_peer, authorize_server, client_config, refuse, server_config,
+    AuthError, TlsCredentials, TransportTuning, ALPN_CLIENT, ALPN_PEER, CLOSE_UNAUTHORIZED,
 };
-use quinn::crypto::rustls::QuicClientConfig;
 use quinn::{ConnectionError, Endpoint};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -208,36 +203,6 @@ async fn a_client_certificate_from_another_ca_is_refused() {
     let seen = server.next_seen().await;
     assert!(
         matches!(&seen, Err(e) if e.contains("UnknownIssuer")),
-        "{seen:?}"
-    );
-}
-
-#[tokio::test]
-async fn a_client_without_a_certificate_is_refused() {
-    let dir = cluster();
-    let mut server = start_server(dir.path(), "node-1");
-    let ca = CertificateDer::from_pem_file(dir.path().join("ca.pem")).expect("ca.pem");
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca).expect("root");
-    let mut tls = rustls::ClientConfig::builder_with_provider(crypto_provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .expect("TLS 1.3")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![ALPN_CLIENT.to_vec()];
-    let crypto = QuicClientConfig::try_from(Arc::new(tls)).expect("quic crypto");
-    let config = quinn::ClientConfig::new(Arc::new(crypto));
-    let outcome = match dial_with(config, server.addr).await {
-        Ok(conn) => echo(&conn).await,
-        Err(e) => Err(e.to_string()),
-    };
-    assert!(
-        outcome.is_err(),
-        "a client without a certificate got an echo"
-    );
-    let seen = server.next_seen().await;
-    assert!(
-        matches!(&seen, Err(e) if e.contains("peer sent no certificates")),
         "{seen:?}"
     );
 }

@@ -232,11 +232,9 @@ impl Connections {
                 timeout,
             }),
             Ok(Ok(None)) => Err(protocol("the stream closed without an answer".into())),
-            Ok(Ok(Some(frame))) => match arqonbus_proto::decode(&frame) {
-                Ok(Message::Reply(reply)) => Ok(reply),
-                Ok(Message::Request(..)) => Err(protocol("the server sent a request".into())),
-                Err(e) => Err(protocol(e.to_string())),
-            },
+            Ok(Ok(Some(frame))) => {
+                arqonbus_proto::decode_reply(&frame).map_err(|e| protocol(e.to_string()))
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 use super::{Client, ClientError};
 use arqonbus_proto::message::{Subscribe, SubscribeTarget};
 use arqonbus_proto::reply::{Event, StreamPosition};
-use arqonbus_proto::{Message, Reply, Request};
+use arqonbus_proto::{Reply, Request};
 use arqonbus_transport::frame_io::read_frame;
 
 /// An open push stream.
@@ -41,14 +41,12 @@ impl Subscription {
         else {
             return Ok(None);
         };
-        match arqonbus_proto::decode(&frame) {
-            Ok(Message::Reply(r)) => Ok(Some(r)),
-            Ok(Message::Request(..)) => Err(err("the server sent a request".into())),
-            Err(e) => Err(ClientError::Protocol {
+        arqonbus_proto::decode_reply(&frame)
+            .map(Some)
+            .map_err(|e| ClientError::Protocol {
                 endpoint: self.endpoint.clone(),
                 reason: e.to_string(),
-            }),
-        }
+            })
     }
 
     /// The next event; `Ok(None)` when the server ended the stream, an

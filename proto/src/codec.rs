@@ -5,12 +5,12 @@
 //! signature covers exactly what was received) and validated (finite
 //! numbers, counts, names; see `validate`).
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::Serialize;
 
+use super::body::decode_exact;
 use super::envelope::{self, Envelope};
 use super::error::{CodecError, ErrorReply};
 use super::frame;
-use super::limits::MAX_BODY_LEN;
 use super::message::{Proposal, Request, StatusQuery, Subscribe, TelemetryBatch};
 use super::operator::{OperatorReply, OperatorRequest};
 use super::reply::{Approval, Event, Reply, Rollback, Status, Subscribed, TelemetryAck};
@@ -147,8 +147,55 @@ pub fn encode(msg: &Message) -> Result<Vec<u8>, CodecError> {
     frame::assemble(FRAME_VERSION, msg.msg_type(), &msg.encode_body()?, true)
 }
 
-/// Decodes exactly one complete frame (length prefix included).
+/// Decodes exactly one complete frame (length prefix included), a request
+/// or a reply.
 pub fn decode(bytes: &[u8]) -> Result<Message, CodecError> {
+    decode_checked(bytes, |_| Ok(()))
+}
+
+/// What a server reads: one frame that must be a request. A reply type
+/// code is refused before its body is read.
+pub fn decode_request(bytes: &[u8]) -> Result<(Envelope, Request), CodecError> {
+    let refuse_replies = |code| {
+        if is_request(code) {
+            Ok(())
+        } else {
+            Err(CodecError::ReplyToServer(code))
+        }
+    };
+    match decode_checked(bytes, refuse_replies)? {
+        Message::Request(envelope, request) => Ok((envelope, request)),
+        Message::Reply(r) => Err(CodecError::ReplyToServer(r.msg_type())),
+    }
+}
+
+/// What a client reads: one frame that must be a reply.
+pub fn decode_reply(bytes: &[u8]) -> Result<Reply, CodecError> {
+    let refuse_requests = |code| {
+        if is_request(code) {
+            Err(CodecError::RequestFromServer(code))
+        } else {
+            Ok(())
+        }
+    };
+    match decode_checked(bytes, refuse_requests)? {
+        Message::Reply(reply) => Ok(reply),
+        Message::Request(_, r) => Err(CodecError::RequestFromServer(r.msg_type())),
+    }
+}
+
+/// Requests are 0x01-0x7f, replies 0x80-0xff.
+fn is_request(code: u8) -> bool {
+    code < 0x80
+}
+
+/// Splits, checks the version, the type code and `direction` (on the
+/// type code, before the body is decompressed or decoded), then decodes
+/// and validates.
+fn decode_checked(
+    bytes: &[u8],
+    direction: impl Fn(u8) -> Result<(), CodecError>,
+) -> Result<Message, CodecError> {
     let (header, payload) = frame::split(bytes)?;
     if header.version != FRAME_VERSION {
         return Err(CodecError::UnknownVersion(header.version));
@@ -156,6 +203,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, CodecError> {
     if !msg_type::ALL.contains(&header.msg_type) {
         return Err(CodecError::UnknownType(header.msg_type));
     }
+    direction(header.msg_type)?;
     let body = frame::body(&header, payload)?;
     let msg = decode_body(header.msg_type, &body)?;
     validate::message(&msg)?;
@@ -216,24 +264,4 @@ pub fn decode_body(code: u8, body: &[u8]) -> Result<Message, CodecError> {
 pub(crate) fn bincode_encode<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, CodecError> {
     bincode::serde::encode_to_vec(v, bincode::config::standard())
         .map_err(|e| CodecError::Encode(e.to_string()))
-}
-
-/// Decodes a value that must fill `bytes` exactly and be its canonical
-/// encoding (bincode accepts non-minimal varints; we do not).
-fn decode_exact<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    let config = bincode::config::standard().with_limit::<MAX_BODY_LEN>();
-    let (value, used): (T, usize) = bincode::serde::decode_from_slice(bytes, config)
-        .map_err(|e| CodecError::Body(e.to_string()))?;
-    if used != bytes.len() {
-        return Err(CodecError::TrailingBytes {
-            extra: bytes.len().saturating_sub(used),
-        });
-    }
-    // Re-encode into a buffer of exactly the input's size: no reallocation,
-    // and anything longer fails to fit, which is itself non-canonical.
-    let mut again = vec![0u8; bytes.len()];
-    match bincode::serde::encode_into_slice(&value, &mut again, bincode::config::standard()) {
-        Ok(n) if n == bytes.len() && again == bytes => Ok(value),
-        _ => Err(CodecError::NonCanonical),
-    }
 }

@@ -86,10 +86,11 @@ pub struct Signature {
 /// the frame body; the request follows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
-    /// Per sender identity (certificate), strictly increasing; the server
-    /// refuses a number not above the last one it accepted (`replay`).
+    /// Per sender identity (certificate), a new number for every message.
+    /// Not checked by servers until Security I (PROTOCOL.md §5).
     pub seq: u64,
-    /// The client's clock when it sent the message (`stale_timestamp`).
+    /// The client's clock when it sent the message; only its range is
+    /// checked until Security I.
     pub sent_at: UnixMillis,
     pub signature: Option<Signature>,
 }

@@ -94,14 +94,20 @@ pub enum CodecError {
     UnknownVersion(u8),
     #[error("message type 0x{0:02x} is unknown")]
     UnknownType(u8),
+    #[error("message type 0x{0:02x} is a reply; a server takes requests (0x01-0x7f)")]
+    ReplyToServer(u8),
+    #[error("message type 0x{0:02x} is a request; a server sends replies (0x80-0xff)")]
+    RequestFromServer(u8),
     #[error("reserved flag bits 0x{0:02x} are set")]
     ReservedFlags(u8),
     #[error("compressed body is invalid: {0}")]
     Decompress(String),
-    #[error("body does not decode: {0}")]
-    Body(String),
-    #[error("body is not in canonical encoding")]
-    NonCanonical,
+    #[error("body does not decode (stopped at byte {offset}): {reason}")]
+    Body { offset: usize, reason: String },
+    #[error("the message ends at byte {end} of the {len}-byte body")]
+    BodyTrailing { end: usize, len: usize },
+    #[error("body is not in canonical encoding (from byte {offset})")]
+    NonCanonical { offset: usize },
     #[error("{field} is not a finite number")]
     NonFinite { field: String },
     #[error("{field}: {reason}")]
@@ -137,8 +143,16 @@ impl CodecError {
                     reason: self.to_string(),
                 }
             }
-            CodecError::UnknownType(_) => ErrorCode::InvalidMessage {
+            CodecError::UnknownType(_)
+            | CodecError::ReplyToServer(_)
+            | CodecError::RequestFromServer(_) => ErrorCode::InvalidMessage {
                 field: "type".into(),
+                reason: self.to_string(),
+            },
+            CodecError::Body { .. }
+            | CodecError::BodyTrailing { .. }
+            | CodecError::NonCanonical { .. } => ErrorCode::InvalidMessage {
+                field: "body".into(),
                 reason: self.to_string(),
             },
             CodecError::ReservedFlags(_) => ErrorCode::InvalidMessage {

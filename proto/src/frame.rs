@@ -126,7 +126,7 @@ pub fn body(header: &Header, payload: &[u8]) -> Result<Vec<u8>, CodecError> {
     }
     let mut out = vec![0u8; size];
     let n = lz4_flex::block::decompress_into(block, &mut out)
-        .map_err(|e| CodecError::Decompress(e.to_string()))?;
+        .map_err(|_| CodecError::Decompress("the LZ4 block is invalid".into()))?;
     if n != size {
         return Err(CodecError::Decompress(format!(
             "declared {size} bytes, got {n}"

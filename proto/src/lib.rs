@@ -7,6 +7,7 @@
 //! Pure: no async runtime and no sockets. Reading frames off a stream is
 //! `arqonbus-transport`'s.
 
+mod body;
 pub mod codec;
 pub mod convert;
 pub mod envelope;
@@ -25,7 +26,7 @@ mod validate_operator;
 pub mod vectors;
 mod vectors_operator;
 
-pub use codec::{decode, encode, msg_type, Message};
+pub use codec::{decode, decode_reply, decode_request, encode, msg_type, Message};
 pub use envelope::{Envelope, SigScheme, Signature, UnixMillis};
 pub use error::{CodecError, ErrorCode, ErrorReply};
 pub use message::Request;

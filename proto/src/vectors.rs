@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::codec::{self, Message};
+use super::convert;
 use super::envelope::{Envelope, SigScheme, Signature, UnixMillis};
 use super::error::{ErrorCode, ErrorReply};
 use super::json::JsonFrame;
@@ -103,7 +104,7 @@ pub(super) fn status() -> Status {
     Status {
         proposal_id: PROPOSAL_ID.into(),
         target_system: TARGET.into(),
-        source: "arqonbus-coordinator".into(),
+        source: convert::SOURCE.into(),
         timestamp: at(300),
         status: ProposalStatus::Active,
         progress: Progress {
@@ -124,7 +125,7 @@ pub(super) fn approval() -> Approval {
     Approval {
         proposal_id: PROPOSAL_ID.into(),
         target_system: TARGET.into(),
-        source: "arqonbus-coordinator".into(),
+        source: convert::SOURCE.into(),
         timestamp: at(6),
         decision: Decision::PartiallyApproved,
         approved_changes: vec![ApprovedChange {
@@ -147,7 +148,7 @@ fn rollback() -> Rollback {
     Rollback {
         proposal_id: PROPOSAL_ID.into(),
         target_system: TARGET.into(),
-        source: "arqonbus-coordinator".into(),
+        source: convert::SOURCE.into(),
         timestamp: at(480),
         reason: RollbackReason::ConstraintViolation,
         triggered_constraint: Some("max_latency_p99".into()),

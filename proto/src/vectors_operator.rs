@@ -9,9 +9,10 @@ use super::operator::{
 };
 use super::reply::{Decision, Reply};
 use super::vectors::{approval, at, env, map, status, T0, TARGET};
-use arqonbus_core::audit::{AuditEntry, AuditHead, AuditRecord};
+use arqonbus_core::audit::AuditEntry;
 use arqonbus_core::constraints::{ConstraintSet, ParamConstraint, Violation};
 use arqonbus_core::value::ParamValue;
+use arqonbus_core::{Actor, Command, Op, Role, State};
 
 fn constraints() -> ConstraintSet {
     ConstraintSet {
@@ -58,29 +59,41 @@ fn member(node_id: u64) -> Member {
     }
 }
 
-/// Two chained entries with their real hashes.
+/// The audit chain of a fresh cluster after three commands, as the
+/// replicated state writes it: constraints set, an override, and a
+/// viewer's override that `apply` refuses as forbidden. The hashes are
+/// real and the last one is the head.
 fn audit() -> Vec<AuditEntry> {
-    let first = AuditEntry::after(
-        &AuditHead::default(),
-        AuditRecord {
-            at_ms: T0.unsigned_abs(),
-            actor: "CN=alice,O=operator".into(),
-            action: "set_constraints".into(),
-            target: TARGET.into(),
-            details: "version=1 out_of_bounds=[]".into(),
+    let command = |minutes: u64, identity: &str, role, op| Command {
+        actor: Actor {
+            identity: identity.into(),
+            role,
         },
-    );
-    let second = AuditEntry::after(
-        &first.head(),
-        AuditRecord {
-            at_ms: T0.unsigned_abs() + 60_000,
-            actor: "CN=alice,O=operator".into(),
-            action: "override".into(),
-            target: TARGET.into(),
-            details: "batch_size=48 temperature=0.6".into(),
-        },
-    );
-    vec![first, second]
+        at_ms: T0.unsigned_abs() + minutes * 60_000,
+        op,
+    };
+    let set = |batch, temp| Op::SetParameters {
+        target: TARGET.into(),
+        values: values(batch, temp),
+        expected: None,
+    };
+    let mut state = State::default();
+    [
+        command(
+            0,
+            "alice",
+            Role::Operator,
+            Op::SetConstraints {
+                target: TARGET.into(),
+                constraints: constraints(),
+            },
+        ),
+        command(1, "alice", Role::Operator, set(48, 0.6)),
+        command(2, "mallory", Role::Viewer, set(256, 1.5)),
+    ]
+    .iter()
+    .flat_map(|c| state.apply(c).audit)
+    .collect()
 }
 
 pub(super) fn catalogue() -> Vec<(&'static str, Message)> {
@@ -237,7 +250,7 @@ pub(super) fn catalogue() -> Vec<(&'static str, Message)> {
             "operated_audit_entries",
             done(OperatorReply::AuditEntries {
                 entries: audit(),
-                head_index: 7,
+                head_index: 3,
             }),
         ),
         (

@@ -50,7 +50,7 @@ fn truncated_frames() {
     }
     // Length fixed up, body cut short: bincode runs out of input.
     let short = fix_len(f[..f.len() - 3].to_vec());
-    assert!(matches!(decode(&short), Err(CodecError::Body(_))));
+    assert!(matches!(decode(&short), Err(CodecError::Body { .. })));
 }
 
 #[test]
@@ -59,7 +59,14 @@ fn trailing_bytes_after_the_frame_or_after_the_body() {
     f.push(0);
     assert_eq!(decode(&f), Err(CodecError::TrailingBytes { extra: 1 }));
     let padded = fix_len(f);
-    assert_eq!(decode(&padded), Err(CodecError::TrailingBytes { extra: 1 }));
+    let body_len = padded.len() - 7;
+    assert_eq!(
+        decode(&padded),
+        Err(CodecError::BodyTrailing {
+            end: body_len - 1,
+            len: body_len
+        })
+    );
 }
 
 #[test]
@@ -212,20 +219,23 @@ fn non_canonical_and_invalid_encodings() {
     let mut long = f[..7].to_vec();
     long.extend_from_slice(&[251, 5, 0]);
     long.extend_from_slice(&f[8..]);
-    assert_eq!(decode(&fix_len(long)), Err(CodecError::NonCanonical));
+    assert_eq!(
+        decode(&fix_len(long)),
+        Err(CodecError::NonCanonical { offset: 0 })
+    );
 
     // Option tag 2 where the signature's None (0) is.
     let sig_at = 7 + 1 + 9; // seq (1 byte) + sent_at (0xfd + 8 bytes)
     assert_eq!(f[sig_at], 0);
     let mut bad = f.clone();
     bad[sig_at] = 2;
-    assert!(matches!(decode(&bad), Err(CodecError::Body(_))));
+    assert!(matches!(decode(&bad), Err(CodecError::Body { .. })));
 
     // Invalid UTF-8 in the proposal id.
     let mut bad = f.clone();
     let last = bad.len() - 1;
     bad[last] = 0xff;
-    assert!(matches!(decode(&bad), Err(CodecError::Body(_))));
+    assert!(matches!(decode(&bad), Err(CodecError::Body { .. })));
 
     // A name with a space.
     let mut bad = f;

@@ -8,13 +8,14 @@ use std::path::Path;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType, PKCS_ED25519,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 use rustls::pki_types::{CertificateDer, ServerName};
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::error::CertError;
+use super::key;
 use super::store::read_text;
 use arqonbus_core::Role;
 use arqonbus_transport::{CertDir, CA_NAME};
@@ -70,8 +71,7 @@ impl fmt::Debug for Authority {
 impl Authority {
     /// Makes a new self-signed CA with an Ed25519 key (in memory only).
     pub fn generate() -> Result<Self, CertError> {
-        let key = KeyPair::generate_for(&PKCS_ED25519)
-            .map_err(CertError::generate("generate the CA key"))?;
+        let key = key::generate("the CA")?;
         let now = OffsetDateTime::now_utc();
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
@@ -205,8 +205,7 @@ impl Authority {
         ekus: Vec<ExtendedKeyUsagePurpose>,
     ) -> Result<IssuedCert, CertError> {
         let what = identity.name.clone();
-        let key = KeyPair::generate_for(&PKCS_ED25519)
-            .map_err(CertError::generate(format!("generate a key for {what}")))?;
+        let key = key::generate(&what)?;
         let now = OffsetDateTime::now_utc();
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();

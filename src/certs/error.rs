@@ -47,6 +47,8 @@ pub enum CertError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot write the key of {what} as PKCS#8 v1: {why}")]
+    KeyEncoding { what: String, why: &'static str },
     #[error("cannot {action}: {source}")]
     Generate {
         action: String,

@@ -7,6 +7,7 @@
 
 mod authority;
 mod error;
+mod key;
 mod setup;
 mod store;
 
@@ -21,3 +22,5 @@ pub use setup::{
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_keys;

@@ -114,29 +114,22 @@ async fn client_stream(
             error_reply(
                 ErrorCode::InvalidMessage {
                     field: "frame".into(),
-                    reason: e.to_string(),
+                    reason: "the stream ended inside the frame".into(),
                 },
                 "truncated frame",
             )
         }
         Err(ReadError::Codec(e)) => error_reply(e.to_wire(), e.to_string()),
-        Ok(Some(frame)) => match arqonbus_proto::decode(&frame) {
+        Ok(Some(frame)) => match arqonbus_proto::decode_request(&frame) {
             Err(e) => {
                 tracing::info!(target: "arqonbus::security", node = node.id, identity = %identity.name, error = %e, "malformed frame");
                 error_reply(e.to_wire(), e.to_string())
             }
-            Ok(Message::Reply(_)) => error_reply(
-                ErrorCode::InvalidMessage {
-                    field: "type".into(),
-                    reason: "a reply type sent to a server".into(),
-                },
-                "clients send requests",
-            ),
-            Ok(Message::Request(_, arqonbus_proto::Request::Subscribe(sub))) => {
+            Ok((_, arqonbus_proto::Request::Subscribe(sub))) => {
                 super::subscribe::serve(node, identity, sub, send).await;
                 return;
             }
-            Ok(Message::Request(_envelope, request)) => {
+            Ok((_envelope, request)) => {
                 let Ok(guard) = node.inflight.clone().try_read_owned() else {
                     return; // shutting down
                 };

@@ -24,5 +24,6 @@ pub use identity::{node_name, parse_node_name, Identity, IdentityError, NODE_NAM
 pub use resolve::{locate, parse_resolve, resolve, Overrides};
 pub use tls::{
     client_config, crypto_provider, server_config, TlsCredentials, TlsError, TransportTuning,
-    ALPN_CLIENT, ALPN_PEER,
+    ALPN_CLIENT, ALPN_PEER, MAX_CONCURRENT_BIDI_STREAMS, MAX_CONCURRENT_UNI_STREAMS,
+    STREAM_RECEIVE_WINDOW,
 };

@@ -62,7 +62,18 @@ pub enum TlsError {
     },
 }
 
-/// QUIC transport timing shared by the server and client configs.
+/// Bidirectional streams the other end may have open at once (QUIC
+/// `initial_max_streams_bidi`); more wait for credit, they are not refused.
+pub const MAX_CONCURRENT_BIDI_STREAMS: u32 = 100;
+/// Unidirectional streams the other end may open: none, version 1 uses
+/// none (`initial_max_streams_uni` = 0).
+pub const MAX_CONCURRENT_UNI_STREAMS: u32 = 0;
+/// Bytes a peer may send on one stream ahead of our reading
+/// (`initial_max_stream_data_*`): 1.25 MB, quinn's default.
+pub const STREAM_RECEIVE_WINDOW: u32 = 1_250_000;
+
+/// QUIC transport settings shared by the server and client configs: the
+/// timing below, the stream limits and window above, no QUIC datagrams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransportTuning {
     /// How often an idle connection sends a keep-alive.
@@ -93,7 +104,14 @@ impl TransportTuning {
         let mut config = TransportConfig::default();
         config
             .keep_alive_interval(Some(self.keep_alive_interval))
-            .max_idle_timeout(Some(idle));
+            .max_idle_timeout(Some(idle))
+            .max_concurrent_bidi_streams(MAX_CONCURRENT_BIDI_STREAMS.into())
+            .max_concurrent_uni_streams(MAX_CONCURRENT_UNI_STREAMS.into())
+            .stream_receive_window(STREAM_RECEIVE_WINDOW.into())
+            // The connection-wide window is not a limit of its own: at most
+            // the streams above times their window (quinn's default).
+            .receive_window(quinn::VarInt::MAX)
+            .datagram_receive_buffer_size(None);
         Ok(Arc::new(config))
     }
 }

@@ -1,19 +1,20 @@
 //! One audit entry and the hash that chains it to the one before.
 //!
-//! An entry's hash is SHA-256 over a domain tag and the bincode encoding of
-//! every other field, its predecessor's hash included, so changing any entry
-//! breaks every hash after it. The first entry's predecessor is all zeros.
+//! An entry's hash is SHA-256 over its format byte, a domain tag and every
+//! other field, its predecessor's hash included, in the byte layout of
+//! [`hash_input`](super::hash_input), so changing any entry breaks every
+//! hash after it. The first entry's predecessor is all zeros.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use super::hash_input::{HashInput, FORMAT_V1};
 
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];
 
 /// The predecessor of the first entry.
 pub const GENESIS: Hash = [0; 32];
-
-const DOMAIN: &[u8] = b"arqonbus-audit-v1\0";
 
 /// One record of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,22 +83,21 @@ impl AuditEntry {
 
     /// Recomputes this entry's hash from its other fields.
     pub fn compute_hash(&self) -> Hash {
-        let body = (
-            self.index,
-            self.at_ms,
-            &self.actor,
-            &self.action,
-            &self.target,
-            &self.details,
-            self.prev_hash,
-        );
-        // Encoding plain integers, strings and a byte array into a Vec cannot fail.
-        let bytes =
-            bincode::serde::encode_to_vec(body, bincode::config::standard()).unwrap_or_default();
-        let mut hasher = Sha256::new();
-        hasher.update(DOMAIN);
-        hasher.update(&bytes);
-        hasher.finalize().into()
+        Sha256::digest(self.hash_input()).into()
+    }
+
+    /// The bytes the hash covers. Every entry is format 1 until entries
+    /// carry signatures (format 2, Security I), whose layout extends this one.
+    pub fn hash_input(&self) -> Vec<u8> {
+        HashInput::new(FORMAT_V1)
+            .u64(self.index)
+            .u64(self.at_ms)
+            .text(&self.actor)
+            .text(&self.action)
+            .text(&self.target)
+            .text(&self.details)
+            .fixed(&self.prev_hash)
+            .finish()
     }
 
     pub fn head(&self) -> AuditHead {
@@ -149,6 +149,28 @@ mod tests {
         let mut tampered = second.clone();
         tampered.details.push('!');
         assert_ne!(tampered.compute_hash(), second.hash);
+    }
+
+    #[test]
+    fn the_hash_is_sha256_of_the_documented_layout() {
+        let entry = AuditEntry::after(
+            &AuditHead::default(),
+            AuditRecord {
+                at_ms: 1_705_314_600_000,
+                actor: "alice".into(),
+                action: "override".into(),
+                target: "svc".into(),
+                details: "batch_size=48".into(),
+            },
+        );
+        // Computed apart from this code, with Python's hashlib, from the
+        // layout in PROTOCOL.md.
+        assert_eq!(
+            hex::encode(entry.hash),
+            "660ceda81533702763a5b3e2848f851510bac83a838d480b40bb78f961098510"
+        );
+        assert_eq!(entry.hash_input().len(), 125);
+        assert_eq!(entry.hash_input()[0], FORMAT_V1);
     }
 
     #[test]

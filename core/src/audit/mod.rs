@@ -5,6 +5,7 @@
 //! file; anyone can recompute the chain with [`verify`].
 
 pub mod entry;
+pub mod hash_input;
 pub mod verify;
 
 pub use entry::{AuditEntry, AuditHead, AuditRecord, Hash, GENESIS};
