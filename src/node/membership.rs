@@ -36,7 +36,8 @@ fn map_write_error(
             },
             format!("node {} is not the leader", node.id),
         ),
-        other => failed(other),
+        // Handed to openraft: the change may still be committed.
+        other => (ErrorCode::OutcomeUnknown, other.to_string()),
     }
 }
 
@@ -84,6 +85,7 @@ pub(super) async fn init(node: &Node, members: Vec<Member>) -> Result<OperatorRe
         add_learner(node, m).await?;
     }
     let missing: BTreeSet<NodeId> = wanted.difference(&present).copied().collect();
+    super::deadline::mark_proposed();
     node.raft
         .change_membership(ChangeMembers::AddVoterIds(missing), false)
         .await
@@ -95,6 +97,7 @@ pub(super) async fn init(node: &Node, members: Vec<Member>) -> Result<OperatorRe
 
 async fn add_learner(node: &Node, m: &Member) -> Result<(), Reject> {
     tracing::info!(target: "arqonbus::node", node = node.id, learner = m.node_id, addr = %m.addr, "adding learner");
+    super::deadline::mark_proposed();
     node.raft
         .add_learner(m.node_id, BasicNode::new(&m.addr), true)
         .await
@@ -113,6 +116,7 @@ pub(super) async fn add(node: &Node, member: Member) -> Result<OperatorReply, Re
         });
     }
     add_learner(node, &member).await?;
+    super::deadline::mark_proposed();
     node.raft
         .change_membership(
             ChangeMembers::AddVoterIds(BTreeSet::from([member.node_id])),
@@ -140,6 +144,7 @@ pub(super) async fn remove(node: &Node, id: NodeId) -> Result<OperatorReply, Rej
         });
     }
     let ids = BTreeSet::from([id]);
+    super::deadline::mark_proposed();
     if membership.voter_ids().any(|v| v == id) {
         node.raft
             .change_membership(ChangeMembers::RemoveVoters(ids.clone()), false)

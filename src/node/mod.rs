@@ -3,6 +3,7 @@
 
 pub mod batcher;
 pub mod config;
+mod deadline;
 mod dispatch;
 mod leadership;
 mod membership;

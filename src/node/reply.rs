@@ -11,10 +11,9 @@ pub(super) fn error_reply((code, message): Reject) -> Reply {
     Reply::Error(ErrorReply { code, message })
 }
 
-/// A fault of this node, not of the request.
+/// A fault of this node, not of the request: the client cannot know what
+/// became of it (a command may have applied), so it must not take the
+/// answer as a refusal of the request itself.
 pub(super) fn internal() -> ErrorCode {
-    ErrorCode::InvalidMessage {
-        field: "server".into(),
-        reason: "internal error".into(),
-    }
+    ErrorCode::OutcomeUnknown
 }

@@ -142,26 +142,22 @@ async fn client_stream(
                 };
                 _guard = Some(guard);
                 let deadline = super::dispatch::deadline(node, &request);
-                match tokio::time::timeout(
-                    deadline,
-                    super::dispatch::handle(node, identity, request),
-                )
-                .await
-                {
-                    Ok(reply) => reply,
-                    Err(_) => error_reply(
-                        ErrorCode::NoQuorum,
-                        format!("no answer within {deadline:?}"),
-                    ),
-                }
+                super::deadline::within(deadline, super::dispatch::handle(node, identity, request))
+                    .await
             }
         },
     };
     let frame = match arqonbus_proto::encode(&Message::Reply(reply)) {
         Ok(f) => f,
         Err(e) => {
+            // A fault of this node: say so rather than end the stream mute.
             tracing::error!(target: "arqonbus::node", node = node.id, error = %e, "cannot encode a reply");
-            return;
+            let fallback =
+                error_reply(ErrorCode::OutcomeUnknown, "the answer could not be encoded");
+            match arqonbus_proto::encode(&Message::Reply(fallback)) {
+                Ok(f) => f,
+                Err(_) => return,
+            }
         }
     };
     if send.write_all(&frame).await.is_ok() {
