@@ -58,10 +58,18 @@ pub(super) async fn submit(
         op,
     };
     super::deadline::mark_proposed();
-    node.batcher.submit(command).await.map_err(|e| match e {
+    node.batcher.submit(command).await.map_err(|e| match &e {
         // openraft refused it before appending anything.
-        WriteError::NotLeader { leader, addr } => not_leader(node, leader, addr),
+        WriteError::NotLeader { leader, addr } => not_leader(node, *leader, addr.clone()),
+        // Refused before it was queued.
+        WriteError::TooLarge { size, limit } => (
+            ErrorCode::TooLarge {
+                size: *size as u64,
+                limit: *limit as u64,
+            },
+            e.to_string(),
+        ),
         // The command may already be in the log (and be applied later).
-        other => (ErrorCode::OutcomeUnknown, other.to_string()),
+        _ => (ErrorCode::OutcomeUnknown, e.to_string()),
     })
 }

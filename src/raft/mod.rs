@@ -12,6 +12,7 @@
 
 pub mod log_store;
 pub mod network;
+mod payload;
 pub mod peer;
 pub mod snapshot;
 mod snapshot_builder;

@@ -5,7 +5,13 @@
 //! has a short deadline, so a dead, paused or cut-off peer costs that
 //! deadline and is reported `Unreachable` (openraft then backs off), never
 //! the 30 s idle timeout. Every RPC has openraft's own deadline on top.
+//!
+//! Peers refuse a message over [`MAX_PEER_MESSAGE`]. An append that would
+//! encode larger is not sent: openraft gets `PayloadTooLarge` with the
+//! number of entries that fit, and sends those first (the log store's
+//! byte-bounded reads make this rare; it is the backstop).
 
+use crate::raft::payload::{encode_append, Oversize};
 use crate::raft::peer::{self, PeerRequest, PeerResponse, MAX_PEER_MESSAGE};
 use crate::raft::{NodeId, TypeConfig};
 use arqonbus_transport::{self, AuthError};
@@ -50,6 +56,14 @@ pub enum PeerCallError {
         kind: &'static str,
         target: NodeId,
         reason: String,
+    },
+    #[error(
+        "{kind} to node {target}: one entry alone encodes to {size} bytes, over the peer limit"
+    )]
+    EntryTooLarge {
+        kind: &'static str,
+        target: NodeId,
+        size: usize,
     },
     #[error("node {target} could not decode our {kind}: {reason}")]
     Malformed {
@@ -162,6 +176,21 @@ impl PeerClient {
         deadline: Duration,
     ) -> Result<PeerResponse, PeerCallError> {
         let kind = req.kind();
+        let bytes = peer::encode(&req).map_err(|e| PeerCallError::Stream {
+            kind,
+            target: self.target,
+            reason: e.to_string(),
+        })?;
+        self.send(kind, bytes, deadline).await
+    }
+
+    /// Sends one encoded RPC and reads the answer.
+    async fn send(
+        &mut self,
+        kind: &'static str,
+        bytes: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<PeerResponse, PeerCallError> {
         let target = self.target;
         let result = tokio::time::timeout(deadline, async {
             let conn = self.connection().await?;
@@ -170,7 +199,6 @@ impl PeerClient {
                 target,
                 reason: e.to_string(),
             };
-            let bytes = peer::encode(&req).map_err(|e| stream_err(&e))?;
             let (mut send, mut recv) = conn.open_bi().await.map_err(|e| stream_err(&e))?;
             send.write_all(&bytes).await.map_err(|e| stream_err(&e))?;
             send.finish().map_err(|e| stream_err(&e))?;
@@ -229,10 +257,12 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RpcError> {
-        match self
-            .call(PeerRequest::AppendEntries(rpc), option.hard_ttl())
-            .await
-        {
+        let bytes = match encode_append(rpc, self.target) {
+            Ok(bytes) => bytes,
+            Err(Oversize::Split(hint)) => return Err(hint.into()),
+            Err(Oversize::Unsendable(e)) => return Err(rpc_error(e)),
+        };
+        match self.send("append_entries", bytes, option.hard_ttl()).await {
             Ok(PeerResponse::AppendEntries(r)) => {
                 r.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
             }
