@@ -15,7 +15,6 @@ mod submit;
 mod subscribe;
 pub mod telemetry;
 
-use crate::audit::store::Retention;
 use crate::raft::network::PeerNetwork;
 use crate::raft::storage::{self, Storage};
 use crate::raft::{NodeId, StateStore, TypeConfig};
@@ -67,7 +66,7 @@ impl Node {
             reason: e.to_string(),
         };
         let Storage { log, state: sm, db } =
-            storage::open(&config.data, Retention::default()).map_err(|e| data_err(&e))?;
+            storage::open(&config.data, config.audit).map_err(|e| data_err(&e))?;
 
         let creds =
             TlsCredentials::from_dir(&config.certs, &arqonbus_transport::node_name(config.id))?;
