@@ -6,8 +6,7 @@ mod common;
 
 use arqonbus_core::constraints::{ConstraintSet, ParamConstraint};
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
-use arqonbus_testkit::LocalCluster;
-use common::{exe, one_cluster_at_a_time, WAIT};
+use common::{one_cluster_at_a_time, started, WAIT};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -35,22 +34,17 @@ fn a_follower_catches_up_across_entries_near_the_size_limit() {
         let dir = tempfile::tempdir().expect("tempdir");
         // A generous heartbeat: openraft gives each append one heartbeat,
         // and this debug build on two shared cores must not be what fails.
-        let mut c = LocalCluster::new(&exe(), dir.path(), 3, None)
-            .await
-            .expect("cluster prepared")
-            .with_args(&[
-                "--heartbeat-ms",
-                "1000",
-                "--election-min-ms",
-                "5000",
-                "--election-max-ms",
-                "7000",
-                "--request-deadline-ms",
-                "20000",
-            ]);
-        c.start_all().expect("nodes start");
-        let admin = c.client("admin").expect("admin client");
-        c.wait_until_up(&admin, &c.ids(), WAIT).await.expect("up");
+        let timings = [
+            "--heartbeat-ms",
+            "1000",
+            "--election-min-ms",
+            "5000",
+            "--election-max-ms",
+            "7000",
+            "--request-deadline-ms",
+            "20000",
+        ];
+        let (mut c, admin) = started(dir.path(), 3, &timings).await;
         c.bootstrap(&admin).await.expect("cluster init");
         let (leader, _) = c
             .wait_for_leader(&admin, &c.ids(), 0, WAIT)

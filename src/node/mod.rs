@@ -8,6 +8,7 @@ mod dispatch;
 mod leadership;
 mod membership;
 mod operate;
+mod peers;
 mod propose;
 mod reply;
 mod serve;
@@ -15,6 +16,7 @@ mod submit;
 mod subscribe;
 pub mod telemetry;
 
+use crate::raft::cluster_id::ClusterMembership;
 use crate::raft::network::PeerNetwork;
 use crate::raft::storage::{self, Storage};
 use crate::raft::{NodeId, StateStore, TypeConfig};
@@ -49,6 +51,8 @@ pub struct Node {
     pub raft: Raft<TypeConfig>,
     pub sm: StateStore,
     pub endpoint: quinn::Endpoint,
+    /// Which cluster this node belongs to (checked in every peer handshake).
+    pub cluster: ClusterMembership,
     batcher: Batcher,
     /// Telemetry windows (filled while this node leads).
     pub telemetry: Arc<telemetry::TelemetryWindows>,
@@ -67,6 +71,7 @@ impl Node {
         };
         let Storage { log, state: sm, db } =
             storage::open(&config.data, config.audit).map_err(|e| data_err(&e))?;
+        let cluster = ClusterMembership::open(&config.data).map_err(|e| data_err(&e))?;
 
         let creds =
             TlsCredentials::from_dir(&config.certs, &arqonbus_transport::node_name(config.id))?;
@@ -82,6 +87,8 @@ impl Node {
             endpoint.clone(),
             peer_config,
             Duration::from_millis(config.client.connect_ms),
+            config.id,
+            cluster.clone(),
         );
         let raft = Raft::new(
             config.id,
@@ -100,6 +107,7 @@ impl Node {
             raft,
             sm,
             endpoint,
+            cluster,
             inflight: Arc::default(),
             db,
         };

@@ -10,6 +10,7 @@
 // require it, so helpers that return it are allowed to as well.
 #![allow(clippy::result_large_err)]
 
+pub mod cluster_id;
 pub mod log_store;
 pub mod network;
 mod payload;
