@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Proves the chaos suite has teeth: builds `arqonbus` with the test-only
-# feature `unsafe-stale-reads` (every read is served from the local replica
-# of whichever node gets it, with no leader or quorum check), runs a short
-# chaos run against that binary, and succeeds only if the run fails with a
-# linearizability violation (exit code 1). The normal binary is rebuilt
-# afterwards, so the target directory is left as it was. Builds the static
-# target, as .ci/run and cluster/up.sh do, so the dependencies are shared.
+# cfg `arqonbus_teeth` (src/teeth.rs; no Cargo feature, so --all-features
+# cannot ship it) and runs a short chaos run against it with
+# ARQONBUS_TEETH=stale-reads (every read is served from the local replica
+# of whichever node gets it, with no leader or quorum check). Succeeds only
+# if the run fails with a linearizability violation (exit code 1). The
+# teeth build has its own target directory (a cfg in RUSTFLAGS rebuilds
+# every crate), so the normal static build is left as it was.
 #
 #   chaos/teeth.sh [OUT_DIR]        (TEETH_DURATION=30 by default)
 set -euo pipefail
@@ -19,9 +20,12 @@ duration=${TEETH_DURATION:-30}
 cd "$root"
 
 mkdir -p "$out"
-cargo build --release --target "$triple" --features unsafe-stale-reads --bin arqonbus
-cp "$target/release/arqonbus" "$out/arqonbus-unsafe-stale-reads"
+teeth_target=${CARGO_TARGET_DIR:-$root/target}/teeth
+RUSTFLAGS="$RUSTFLAGS --cfg arqonbus_teeth" CARGO_TARGET_DIR="$teeth_target" \
+    cargo build --release --target "$triple" --bin arqonbus
+cp "$teeth_target/$triple/release/arqonbus" "$out/arqonbus-unsafe-stale-reads"
 cargo build --release --target "$triple" --workspace --bins
+export ARQONBUS_TEETH=stale-reads
 
 run="$out/run-$(date +%s)"
 set +e
