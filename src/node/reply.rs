@@ -17,3 +17,16 @@ pub(super) fn error_reply((code, message): Reject) -> Reply {
 pub(super) fn internal() -> ErrorCode {
     ErrorCode::OutcomeUnknown
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arqonbus_client::Failure;
+
+    #[test]
+    fn a_fault_of_the_node_is_never_read_as_a_refusal_of_the_request() {
+        // The command may have applied: the client must not drop it as
+        // refused, nor re-send what is not idempotent.
+        assert_eq!(Failure::of_code(&internal()), Failure::OutcomeUnknown);
+    }
+}
