@@ -312,6 +312,7 @@ ERROR = record(
                 ("unsupported_version", record(("received", U8), ("supported", seq(U8)))),
                 ("conflict", record(("proposal_id", TEXT))),
                 ("resync_required", record(("target_system", TEXT), ("oldest_seq", U64))),
+                ("outcome_unknown", NONE),
             ],
         ),
     ),

@@ -50,6 +50,27 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RecordError> {
     Ok(value)
 }
 
+/// The length [`encode`] would give `value`, without building it.
+pub fn encoded_len<T: Serialize>(value: &T) -> Result<usize, RecordError> {
+    let mut count = Counter(1);
+    bincode::serde::encode_into_std_write(value, &mut count, config())?;
+    Ok(count.0)
+}
+
+/// Counts the bytes written through it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Writes `value` to a stream without the format byte (the stream has its own).
 pub fn write_to<T: Serialize, W: std::io::Write>(value: &T, w: &mut W) -> Result<(), RecordError> {
     bincode::serde::encode_into_std_write(value, w, config())?;
@@ -86,5 +107,12 @@ mod tests {
             Err(RecordError::Trailing(1))
         ));
         assert!(matches!(decode::<u8>(&[]), Err(RecordError::Empty)));
+    }
+
+    #[test]
+    fn encoded_len_is_the_length_of_the_record() {
+        let value = ("a".repeat(300), vec![7u64; 40], Some(-1i64));
+        let bytes = encode(&value).expect("encodes");
+        assert_eq!(encoded_len(&value).expect("counts"), bytes.len());
     }
 }

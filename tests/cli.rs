@@ -243,6 +243,52 @@ fn audit_verify_names_an_entry_corrupted_on_disk() {
         let r = arqonbus(&c, "viewer", &["audit", "verify", "--data", &data_arg]);
         assert_eq!(r.code, 1, "corruption went unnoticed: {}", r.stdout);
         assert!(r.stderr.contains("audit entry 3"), "{}", r.stderr);
+
+        // The first entries deleted: a gap, not a chain taken on trust from 3.
+        let checkpoint = {
+            let db = arqonbus::raft::storage::open_audit_db(
+                &arqonbus::raft::storage::audit_db_path(&data),
+            )
+            .expect("open the stopped node's database");
+            let tree = db.open_tree("audit").expect("audit tree");
+            let entry = |i: u64| -> arqonbus_core::audit::AuditEntry {
+                let bytes = tree.get(i.to_be_bytes()).expect("read").expect("exists");
+                arqonbus::record::decode(&bytes).expect("decode")
+            };
+            let mut third = entry(3);
+            third.details = third.details.replace(" (edited)", "");
+            tree.insert(
+                3u64.to_be_bytes(),
+                arqonbus::record::encode(&third).expect("encode"),
+            )
+            .expect("repair");
+            let second = entry(2);
+            tree.remove(1u64.to_be_bytes()).expect("delete 1");
+            tree.remove(2u64.to_be_bytes()).expect("delete 2");
+            db.flush().expect("flush");
+            format!("2:{}", hex::encode(second.hash))
+        };
+        let r = arqonbus(&c, "viewer", &["audit", "verify", "--data", &data_arg]);
+        assert_eq!(r.code, 1, "missing entries went unnoticed: {}", r.stdout);
+        assert!(r.stderr.contains("gap 1..2"), "{}", r.stderr);
+        let r = arqonbus(
+            &c,
+            "viewer",
+            &["audit", "verify", "--data", &data_arg, "--output", "json"],
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("verify JSON");
+        assert_eq!(v["gap"], serde_json::json!({"from": 1, "to": 2}), "{v}");
+        let from = |checkpoint: &str| {
+            let args = ["audit", "verify", "--data", &data_arg];
+            let mut args = args.to_vec();
+            args.extend(["--from-checkpoint", checkpoint]);
+            arqonbus(&c, "viewer", &args)
+        };
+        let r = from(&checkpoint);
+        assert_eq!(r.code, 0, "from a checkpoint: {}", r.stderr);
+        assert!(r.stdout.contains("(from index 3)"), "{}", r.stdout);
+        let r = from("2:00");
+        assert_eq!(r.code, 2, "a malformed checkpoint is a usage error");
     });
 }
 

@@ -197,7 +197,7 @@ async fn state_and_audit_survive_a_restart_from_snapshot_plus_log() {
     assert_eq!(after, before_state, "state after restart differs");
     let report = sm
         .audit()
-        .verify()
+        .verify(None)
         .expect("audit readable")
         .expect("audit verifies");
     assert_eq!(report.head, after.audit, "audit head after restart");

@@ -4,12 +4,14 @@
 //!
 //! - A reply of the replicated state — `ParametersSet`, or `Refused` (a
 //!   compare-and-set mismatch, or any other refusal in `apply`) — is known.
-//! - `not_leader`, `no_leader` and `forbidden` are answered before anything
-//!   is proposed; a connection that could not be opened, or a request that
-//!   could not be written, never reached a node. All are `fail`.
+//! - `not_leader`, `no_leader`, `no_quorum` and `forbidden` are answered
+//!   before anything is proposed; a connection that could not be opened, or
+//!   a request that could not be written, never reached a node. All are
+//!   `fail`.
 //! - Everything else — a timeout, a connection lost after sending,
-//!   `no_quorum` (the node's deadline passed after proposing), an answer we
-//!   do not understand — is `info`. A write is never `fail` on a guess.
+//!   `outcome_unknown` (the node's deadline passed after proposing), no
+//!   answer, an answer we do not understand — is `info`. A write is never
+//!   `fail` on a guess.
 //!
 //! A proposal is sent with `Retry::Safe`: the client may have sent it more
 //! than once before the error it returns, and the last error says nothing
@@ -50,9 +52,14 @@ pub fn definitely_not_applied(e: &ClientError) -> bool {
         | ClientError::Connection { .. } => true,
         ClientError::Server { error, .. } => matches!(
             error.code,
-            ErrorCode::NotLeader { .. } | ErrorCode::NoLeader | ErrorCode::Forbidden
+            ErrorCode::NotLeader { .. }
+                | ErrorCode::NoLeader
+                | ErrorCode::NoQuorum
+                | ErrorCode::Forbidden
         ),
-        ClientError::Timeout { .. } | ClientError::Protocol { .. } => false,
+        ClientError::Timeout { .. }
+        | ClientError::Protocol { .. }
+        | ClientError::Unanswered { .. } => false,
     }
 }
 
@@ -143,14 +150,19 @@ mod tests {
         };
         assert_eq!(classify_write(Err(timeout)).kind, Kind::Info);
         assert_eq!(
-            classify_write(Err(server(ErrorCode::NoQuorum))).kind,
+            classify_write(Err(server(ErrorCode::OutcomeUnknown))).kind,
             Kind::Info
         );
-        let lost = ClientError::Protocol {
+        let lost = ClientError::Unanswered {
             endpoint: "n1".into(),
             reason: "the stream closed without an answer".into(),
         };
         assert_eq!(classify_write(Err(lost)).kind, Kind::Info);
+        let garbled = ClientError::Protocol {
+            endpoint: "n1".into(),
+            reason: "body does not decode".into(),
+        };
+        assert_eq!(classify_write(Err(garbled)).kind, Kind::Info);
     }
 
     #[test]
@@ -164,6 +176,11 @@ mod tests {
             classify_write(Err(server(ErrorCode::NoLeader))).kind,
             Kind::Fail
         );
+        assert_eq!(
+            classify_write(Err(server(ErrorCode::NoQuorum))).kind,
+            Kind::Fail,
+            "no_quorum: nothing was proposed"
+        );
         let refused = OperatorReply::Refused {
             reason: "expected".into(),
             violations: Vec::new(),
@@ -174,6 +191,7 @@ mod tests {
     #[test]
     fn a_proposal_is_fail_only_when_no_send_could_apply() {
         let kind = |e: ClientError| classify_propose(&Err(e)).0;
+        assert_eq!(kind(server(ErrorCode::OutcomeUnknown)), Kind::Info);
         assert_eq!(kind(server(ErrorCode::NoQuorum)), Kind::Info);
         // A retried call's last error hides an earlier send that timed out.
         assert_eq!(kind(server(ErrorCode::NoLeader)), Kind::Info);

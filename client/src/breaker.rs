@@ -1,8 +1,9 @@
 //! A circuit breaker: after `failure_threshold` failures in a row the
 //! breaker opens and calls fail at once (no network) for `open_for`; then
 //! one trial call is let through (half-open): its success closes the
-//! breaker, its failure opens it again. Time is passed in, so the states
-//! are tested without a clock.
+//! breaker, its failure opens it again. A session's probe is that trial
+//! ([`Breaker::trial`]); its other calls go out only while the breaker is
+//! closed. Time is passed in, so the states are tested without a clock.
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,22 @@ impl Breaker {
         }
     }
 
+    /// Whether the trial may go out now: `Ok` while closed, or once
+    /// `open_for` has passed (the breaker is then half-open and this call
+    /// is its one trial); otherwise how long until it may.
+    pub fn trial(&mut self, now: Instant) -> Result<(), Duration> {
+        match self.state {
+            BreakerState::Open { until } if now < until => Err(until - now),
+            // A trial is in flight; the next may follow it shortly.
+            BreakerState::HalfOpen => Err(self.settings.open_for),
+            // Closed, or open past its time: then this is the trial.
+            BreakerState::Closed { .. } | BreakerState::Open { .. } => {
+                self.allow(now);
+                Ok(())
+            }
+        }
+    }
+
     pub fn on_success(&mut self) {
         self.state = BreakerState::Closed { failures: 0 };
     }
@@ -118,6 +135,27 @@ mod tests {
         assert!(b.is_open());
         assert!(!b.allow(now + Duration::from_millis(1999)));
         assert!(b.is_open(), "a refused call does not change the state");
+    }
+
+    #[test]
+    fn the_trial_waits_out_the_open_time_then_goes_alone() {
+        let now = Instant::now();
+        let mut b = breaker();
+        assert_eq!(b.trial(now), Ok(()), "closed: the probe goes");
+        for _ in 0..3 {
+            b.on_failure(now);
+        }
+        let half = now + Duration::from_secs(1);
+        assert_eq!(b.trial(half), Err(Duration::from_secs(1)));
+        let later = now + Duration::from_secs(2);
+        assert_eq!(b.trial(later), Ok(()));
+        assert_eq!(b.state(), BreakerState::HalfOpen);
+        assert!(b.trial(later).is_err(), "one trial at a time");
+        b.on_failure(later);
+        assert_eq!(b.trial(later), Err(Duration::from_secs(2)));
+        assert_eq!(b.trial(later + Duration::from_secs(2)), Ok(()));
+        b.on_success();
+        assert_eq!(b.state(), BreakerState::Closed { failures: 0 });
     }
 
     #[test]

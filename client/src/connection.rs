@@ -3,7 +3,8 @@
 
 use super::ClientError;
 use arqonbus_proto::envelope::{Envelope, UnixMillis};
-use arqonbus_proto::{Message, Reply, Request};
+use arqonbus_proto::frame::PREFIX_LEN;
+use arqonbus_proto::{msg_type, Message, Reply, Request};
 use arqonbus_transport::frame_io::read_frame;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -217,10 +218,6 @@ impl Connections {
                 });
             }
         };
-        let protocol = |reason: String| ClientError::Protocol {
-            endpoint: endpoint.to_string(),
-            reason,
-        };
         match answer {
             Err(_) => Err(ClientError::Timeout {
                 endpoint: endpoint.to_string(),
@@ -231,11 +228,32 @@ impl Connections {
                 endpoint: format!("{endpoint} ({e})"),
                 timeout,
             }),
-            Ok(Ok(None)) => Err(protocol("the stream closed without an answer".into())),
-            Ok(Ok(Some(frame))) => {
-                arqonbus_proto::decode_reply(&frame).map_err(|e| protocol(e.to_string()))
-            }
+            Ok(Ok(None)) => Err(ClientError::Unanswered {
+                endpoint: endpoint.to_string(),
+                reason: "the stream closed without an answer".into(),
+            }),
+            Ok(Ok(Some(frame))) => reply_of(endpoint, &frame),
         }
+    }
+}
+
+/// The reply a frame carries, or what its failing to decode means.
+fn reply_of(endpoint: &str, frame: &[u8]) -> Result<Reply, ClientError> {
+    let protocol = |reason: String| ClientError::Protocol {
+        endpoint: endpoint.to_string(),
+        reason,
+    };
+    match arqonbus_proto::decode_reply(frame) {
+        Ok(reply) => Ok(reply),
+        // An error code this release does not know (PROTOCOL.md §7.1):
+        // whatever it says, the outcome is unknown here.
+        Err(e) if frame.get(PREFIX_LEN + 2) == Some(&msg_type::ERROR) => {
+            Err(ClientError::Unanswered {
+                endpoint: endpoint.to_string(),
+                reason: format!("an error this client cannot read: {e}"),
+            })
+        }
+        Err(e) => Err(protocol(e.to_string())),
     }
 }
 
@@ -297,4 +315,26 @@ async fn dial(
         .map_err(|e| err(e.to_string()))?;
     arqonbus_transport::authorize_server(&conn).map_err(|e| err(e.to_string()))?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arqonbus_proto::error::{ErrorCode, ErrorReply};
+
+    #[test]
+    fn an_error_code_this_client_does_not_know_is_an_unknown_outcome() {
+        let known = Reply::Error(ErrorReply {
+            code: ErrorCode::OutcomeUnknown,
+            message: "m".into(),
+        });
+        let mut frame = arqonbus_proto::encode(&Message::Reply(known.clone())).expect("encodes");
+        assert_eq!(reply_of("n1", &frame).expect("decodes"), known);
+        // The code is the first body byte: make it one from a later release.
+        frame[PREFIX_LEN + 3] = 60;
+        assert!(matches!(
+            reply_of("n1", &frame),
+            Err(ClientError::Unanswered { .. })
+        ));
+    }
 }

@@ -28,8 +28,10 @@ impl Failure {
                 leader_addr: Some(addr),
                 ..
             } => Failure::Redirect(addr.clone()),
-            ErrorCode::NotLeader { .. } | ErrorCode::NoLeader => Failure::NotApplied,
-            ErrorCode::NoQuorum => Failure::OutcomeUnknown,
+            ErrorCode::NotLeader { .. } | ErrorCode::NoLeader | ErrorCode::NoQuorum => {
+                Failure::NotApplied
+            }
+            ErrorCode::OutcomeUnknown => Failure::OutcomeUnknown,
             _ => Failure::Answered,
         }
     }
@@ -40,7 +42,7 @@ impl Failure {
             ClientError::Server { error, .. } => Failure::of_code(&error.code),
             // Failed before the request went out.
             ClientError::Connection { .. } | ClientError::Unreachable { .. } => Failure::NotApplied,
-            ClientError::Timeout { .. } => Failure::OutcomeUnknown,
+            ClientError::Timeout { .. } | ClientError::Unanswered { .. } => Failure::OutcomeUnknown,
             ClientError::NoEndpoints | ClientError::Setup(_) | ClientError::Protocol { .. } => {
                 Failure::Answered
             }
@@ -88,7 +90,15 @@ mod tests {
                 }),
                 Failure::NotApplied,
             ),
-            (server(ErrorCode::NoQuorum), Failure::OutcomeUnknown),
+            (server(ErrorCode::NoQuorum), Failure::NotApplied),
+            (server(ErrorCode::OutcomeUnknown), Failure::OutcomeUnknown),
+            (
+                ClientError::Unanswered {
+                    endpoint: "n1".into(),
+                    reason: "the stream closed without an answer".into(),
+                },
+                Failure::OutcomeUnknown,
+            ),
             (server(ErrorCode::Forbidden), Failure::Answered),
             (
                 ClientError::Connection {

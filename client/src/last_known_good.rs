@@ -2,13 +2,19 @@
 //! restarts while the cluster is unreachable still serves them.
 //!
 //! The file is JSON (`{"target_system": {"param": value, ...}}`), replaced
-//! atomically (written to a temporary file, fsynced, renamed) so a crash
-//! never leaves half a file.
+//! atomically (written to a temporary file, fsynced, renamed, the directory
+//! fsynced) so a crash never leaves half a file.
+//!
+//! [`LastKnownGood`] is the values in memory, changed under the session's
+//! lock without touching the disk; [`LkgFile`] writes them, one write at a
+//! time, on tokio's blocking pool, so no runtime thread ever waits on a
+//! fsync and no lock is held across one.
 
 use arqonbus_core::ParamValue;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub type Parameters = BTreeMap<String, ParamValue>;
 
@@ -64,68 +70,84 @@ impl LastKnownGood {
         self.targets.get(target)
     }
 
-    /// Records `parameters` for `target` and writes the file before returning.
-    pub fn set(&mut self, target: &str, parameters: Parameters) -> Result<(), LastKnownGoodError> {
+    /// Records `parameters` for `target` in memory; whether they changed
+    /// (then the file needs writing: [`LkgFile::write`]).
+    pub fn set(&mut self, target: &str, parameters: Parameters) -> bool {
         if self.targets.get(target) == Some(&parameters) {
-            return Ok(());
+            return false;
         }
         self.targets.insert(target.to_string(), parameters);
-        self.save()
+        true
     }
 
-    fn save(&self) -> Result<(), LastKnownGoodError> {
-        let err = |reason: String| LastKnownGoodError::File {
-            path: self.path.clone(),
-            reason,
-        };
+    /// The file's contents for what is in memory now.
+    pub fn render(&self) -> Result<Vec<u8>, LastKnownGoodError> {
         let json: BTreeMap<&String, BTreeMap<&String, serde_json::Value>> = self
             .targets
             .iter()
             .map(|(t, ps)| (t, ps.iter().map(|(k, v)| (k, v.to_json())).collect()))
             .collect();
-        let text = serde_json::to_vec_pretty(&json).map_err(|e| err(e.to_string()))?;
-        let tmp = self.path.with_extension("tmp");
-        let mut file = std::fs::File::create(&tmp).map_err(|e| err(e.to_string()))?;
-        file.write_all(&text).map_err(|e| err(e.to_string()))?;
-        file.sync_all().map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| err(e.to_string()))?;
-        // The rename is durable only once the directory entry is.
-        let dir = match self.path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| err(format!("syncing the directory {}: {e}", dir.display())))
+        serde_json::to_vec_pretty(&json).map_err(|e| LastKnownGoodError::File {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
     }
+}
+
+/// Writes the last-known-good file off the runtime threads, one write at
+/// a time (so the last one written is the last one rendered).
+#[derive(Debug, Clone)]
+pub struct LkgFile {
+    path: PathBuf,
+    writing: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl LkgFile {
+    pub fn new(path: &Path) -> Self {
+        LkgFile {
+            path: path.to_path_buf(),
+            writing: Arc::default(),
+        }
+    }
+
+    /// Writes what `render` gives, once earlier writes are done: it is
+    /// called then, so it renders the newest values.
+    pub async fn write(
+        &self,
+        render: impl FnOnce() -> Result<Vec<u8>, LastKnownGoodError>,
+    ) -> Result<(), LastKnownGoodError> {
+        let _one_at_a_time = self.writing.lock().await;
+        let bytes = render()?;
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || write_file(&path, &bytes))
+            .await
+            .map_err(|e| LastKnownGoodError::File {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })?
+    }
+}
+
+/// Replaces the file at `path` with `bytes`, durably (blocking).
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), LastKnownGoodError> {
+    let err = |reason: String| LastKnownGoodError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp).map_err(|e| err(e.to_string()))?;
+    file.write_all(bytes).map_err(|e| err(e.to_string()))?;
+    file.sync_all().map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
+    // The rename is durable only once the directory entry is.
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| err(format!("syncing the directory {}: {e}", dir.display())))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_restarted_client_reads_back_what_it_stored() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("lkg.json");
-        let mut lkg = LastKnownGood::open(&path).expect("empty store");
-        assert!(lkg.get("svc").is_none());
-        let params = Parameters::from([
-            ("batch_size".to_string(), ParamValue::Int(32)),
-            ("temperature".to_string(), ParamValue::Float(0.7)),
-            ("mode".to_string(), ParamValue::Enum("chat".into())),
-        ]);
-        lkg.set("svc", params.clone()).expect("saved");
-        drop(lkg);
-        let again = LastKnownGood::open(&path).expect("reopened");
-        assert_eq!(again.get("svc"), Some(&params));
-    }
-
-    #[test]
-    fn a_damaged_file_is_an_error_not_an_empty_store() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("lkg.json");
-        std::fs::write(&path, "{\"svc\": [1,").expect("write");
-        assert!(LastKnownGood::open(&path).is_err());
-    }
-}
+mod tests;

@@ -5,9 +5,11 @@
 //! leader, all endpoints are tried at once, so a dead or paused node costs
 //! milliseconds. A `not_leader` answer is followed at once; `no_leader`
 //! (nothing was proposed) is retried with capped exponential backoff and
-//! jitter (the `backoff` crate) within a total bound; a write whose outcome
-//! is unknown (`no_quorum`, a connection lost after sending) is never
-//! retried automatically — the caller decides.
+//! jitter (the `backoff` crate) within a total bound, and so is
+//! `no_quorum` (nothing was proposed); a write whose outcome is unknown
+//! (`outcome_unknown`, a connection lost after sending, no answer) is
+//! retried only when the server deduplicates it — otherwise the caller
+//! decides.
 
 pub mod breaker;
 mod calls;
@@ -99,6 +101,10 @@ pub enum ClientError {
     Server { endpoint: String, error: ErrorReply },
     #[error("{endpoint}: unexpected answer: {reason}")]
     Protocol { endpoint: String, reason: String },
+    /// Sent, and no answer this client can read came back: the stream
+    /// ended without one, or the error code is one it does not know.
+    #[error("{endpoint}: {reason} (the request may or may not have been applied)")]
+    Unanswered { endpoint: String, reason: String },
 }
 
 impl ClientError {

@@ -146,6 +146,17 @@ pub enum CommandError {
     },
     #[error("invalid proposal: {0}")]
     InvalidProposal(String),
+    #[error("proposal made at {timestamp_ms} ms is more than {max_ahead_ms} ms ahead of the cluster's time ({now_ms} ms)")]
+    FutureProposal {
+        timestamp_ms: i64,
+        now_ms: u64,
+        max_ahead_ms: u64,
+    },
+    #[error("proposal id `{proposal_id}` was first sent with timestamp {recorded_ms} ms; a retry repeats the first send's timestamp")]
+    RetryRestamped {
+        proposal_id: String,
+        recorded_ms: i64,
+    },
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

@@ -1,41 +1,154 @@
 //! The table of decided proposal ids, so a re-sent proposal gets the answer
-//! it got the first time and changes nothing.
+//! it got the first time and changes nothing — and an id is never decided
+//! twice, however long the table has been running.
 //!
-//! Retention (deterministic, applied in `apply` with the command's leader
-//! timestamp, never a clock): a decision is kept for [`RETAIN_MS`] (7 days)
-//! after it was made, and the table never holds more than [`MAX_ENTRIES`];
-//! past that the oldest decisions go first. A proposer that re-sends an id
-//! older than both limits is treated as new, and its timestamp is then
-//! checked for staleness like any new proposal, so an old replay is refused.
+//! Retention is by size only, never by a clock: the table holds at most
+//! [`MAX_ENTRIES`] decisions and [`MAX_BYTES`] of them (by
+//! [`Decided::weight`], a deterministic estimate of the heap they take).
+//! Past either bound it evicts the decision whose *proposal timestamp* is
+//! the oldest, and raises its staleness floor to that timestamp: from then
+//! on any proposal stamped at or before the floor is refused as stale. So
+//! whatever is evicted is refused as stale if it comes again with its
+//! timestamp, and a retry must carry the first send's timestamp (another
+//! one under a remembered id is a conflict). No leader's clock moves
+//! anything out: a leader whose clock is days ahead refuses proposals
+//! while it leads, but wipes nothing.
+//!
+//! [`Staleness::check`] is the whole staleness rule for a new id: older
+//! than the floor, older than [`WINDOW_MS`] before the leader's time, or
+//! more than [`AHEAD_MS`] after it.
 
 use crate::proposal::{Decision, Fingerprint};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// How long a decision is remembered.
-pub const RETAIN_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+/// A new proposal stamped this long before the leader's time is stale.
+pub const WINDOW_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+/// A new proposal stamped this long after the leader's time is refused too:
+/// kept in the table longest, it would raise the floor past honest clocks.
+pub const AHEAD_MS: u64 = 5 * 60 * 1000;
 /// The most decisions remembered at once.
 pub const MAX_ENTRIES: usize = 100_000;
+/// The most [`Decided::weight`] remembered at once (64 MiB).
+pub const MAX_BYTES: u64 = 64 << 20;
+/// What one remembered decision costs besides its texts: the `Decided`
+/// and `Decision` structs, three index nodes and allocator slack
+/// (measured in `core/tests/decided_memory.rs`).
+const ENTRY_OVERHEAD: u64 = 512;
+/// What one approved or rejected change costs besides its texts.
+const CHANGE_OVERHEAD: u64 = 96;
 
 /// One remembered decision: when, for which target, what was asked (its
-/// fingerprint, to tell a retry from a conflicting reuse of the id) and
-/// what was decided.
+/// fingerprint, to tell a retry from a conflicting reuse of the id), what
+/// was decided, and the proposal's own timestamp (what a retry repeats).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decided {
     pub at_ms: u64,
     pub target: String,
     pub fingerprint: Fingerprint,
     pub decision: Decision,
+    pub timestamp_ms: i64,
 }
 
-/// Decided proposals by id, with an index by age for pruning.
+impl Decided {
+    /// A deterministic estimate, in bytes, of what this entry holds in
+    /// memory under `proposal_id`: never below what it takes.
+    pub fn weight(&self, proposal_id: &str) -> u64 {
+        let d = &self.decision;
+        let text = |s: &str| s.len() as u64;
+        let approved: u64 = d
+            .approved
+            .iter()
+            .map(|a| CHANGE_OVERHEAD + text(&a.parameter) + a.value.heap_bytes())
+            .sum();
+        let rejected: u64 = d
+            .rejected
+            .iter()
+            .map(|v| CHANGE_OVERHEAD + text(&v.parameter) + text(&v.constraint) + text(&v.reason))
+            .sum();
+        ENTRY_OVERHEAD
+            + 3 * text(proposal_id)
+            + text(&d.proposal_id)
+            + text(&self.target)
+            + text(&d.target)
+            + approved
+            + rejected
+    }
+}
+
+/// Why a new proposal's timestamp is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staleness {
+    /// At or before what the table has forgotten.
+    Forgotten { floor_ms: i64 },
+    /// Older than the window before the leader's time.
+    TooOld,
+    /// Too far after the leader's time.
+    TooNew,
+}
+
+impl Staleness {
+    /// The staleness rule for a proposal id the table does not hold.
+    pub fn check(table: &DecidedTable, timestamp_ms: i64, now_ms: u64) -> Result<(), Staleness> {
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        if let Some(floor_ms) = table.floor_ms {
+            if timestamp_ms <= floor_ms {
+                return Err(Staleness::Forgotten { floor_ms });
+            }
+        }
+        let window = i64::try_from(WINDOW_MS).unwrap_or(i64::MAX);
+        if timestamp_ms < now.saturating_sub(window) {
+            return Err(Staleness::TooOld);
+        }
+        let ahead = i64::try_from(AHEAD_MS).unwrap_or(i64::MAX);
+        if timestamp_ms > now.saturating_add(ahead) {
+            return Err(Staleness::TooNew);
+        }
+        Ok(())
+    }
+}
+
+/// How much the table may hold (the defaults are [`MAX_ENTRIES`] and
+/// [`MAX_BYTES`]; tests use small ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub entries: usize,
+    pub bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            entries: MAX_ENTRIES,
+            bytes: MAX_BYTES,
+        }
+    }
+}
+
+/// Decided proposals by id, indexed by proposal timestamp (eviction order)
+/// and by decision time (listing order).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DecidedTable {
     by_id: BTreeMap<String, Decided>,
-    by_age: BTreeMap<(u64, String), ()>,
+    by_stamp: BTreeSet<(i64, String)>,
+    by_age: BTreeSet<(u64, String)>,
+    /// The sum of the entries' weights.
+    bytes: u64,
+    /// The newest proposal timestamp evicted so far.
+    floor_ms: Option<i64>,
+    #[serde(skip)]
+    limits: Limits,
 }
 
 impl DecidedTable {
+    /// An empty table with other limits than the defaults.
+    pub fn with_limits(limits: Limits) -> Self {
+        DecidedTable {
+            limits,
+            ..Default::default()
+        }
+    }
+
     pub fn get(&self, proposal_id: &str) -> Option<&Decided> {
         self.by_id.get(proposal_id)
     }
@@ -48,21 +161,35 @@ impl DecidedTable {
         self.by_id.is_empty()
     }
 
+    /// The sum of the entries' weights.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The newest proposal timestamp forgotten so far, if any.
+    pub fn floor_ms(&self) -> Option<i64> {
+        self.floor_ms
+    }
+
     /// Records a decision; an id already present keeps its first decision.
+    /// Then evicts what is over the limits, oldest proposal timestamp first.
     pub fn record(&mut self, proposal_id: &str, decided: Decided) -> bool {
         if self.by_id.contains_key(proposal_id) {
             return false;
         }
-        self.by_age
-            .insert((decided.at_ms, proposal_id.to_string()), ());
-        self.by_id.insert(proposal_id.to_string(), decided);
+        let id = proposal_id.to_string();
+        self.bytes += decided.weight(proposal_id);
+        self.by_stamp.insert((decided.timestamp_ms, id.clone()));
+        self.by_age.insert((decided.at_ms, id.clone()));
+        self.by_id.insert(id, decided);
+        self.evict();
         true
     }
 
     /// The newest decisions first, of one target or all, at most `limit`.
     pub fn newest(&self, target: Option<&str>, limit: usize) -> Vec<&Decided> {
         self.by_age
-            .keys()
+            .iter()
             .rev()
             .filter_map(|(_, id)| self.by_id.get(id))
             .filter(|d| target.is_none_or(|t| d.target == t))
@@ -70,87 +197,19 @@ impl DecidedTable {
             .collect()
     }
 
-    /// Drops what the retention rule no longer keeps, as of `now_ms`.
-    pub fn prune(&mut self, now_ms: u64) {
-        let horizon = now_ms.saturating_sub(RETAIN_MS);
-        while let Some(((at_ms, id), ())) = self.by_age.first_key_value() {
-            if *at_ms >= horizon && self.by_id.len() <= MAX_ENTRIES {
-                break;
+    fn evict(&mut self) {
+        while self.by_id.len() > self.limits.entries || self.bytes > self.limits.bytes {
+            let Some((stamp, id)) = self.by_stamp.pop_first() else {
+                return;
+            };
+            if let Some(gone) = self.by_id.remove(&id) {
+                self.bytes = self.bytes.saturating_sub(gone.weight(&id));
+                self.by_age.remove(&(gone.at_ms, id));
             }
-            let id = id.clone();
-            let key = (*at_ms, id.clone());
-            self.by_age.remove(&key);
-            self.by_id.remove(&id);
+            self.floor_ms = Some(self.floor_ms.map_or(stamp, |f| f.max(stamp)));
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn decided(at_ms: u64) -> Decided {
-        Decided {
-            at_ms,
-            target: "svc".into(),
-            fingerprint: [0; 32],
-            decision: Decision {
-                proposal_id: format!("p{at_ms}"),
-                target: "svc".into(),
-                decided_at_ms: at_ms,
-                verdict: crate::proposal::Verdict::Approved,
-                approved: vec![],
-                rejected: vec![],
-                duration_seconds: 1,
-                event_seq: 0,
-            },
-        }
-    }
-
-    #[test]
-    fn the_first_decision_stands() {
-        let mut t = DecidedTable::default();
-        assert!(t.record("p1", decided(5)));
-        assert!(!t.record("p1", decided(6)));
-        assert_eq!(t.get("p1").map(|d| d.at_ms), Some(5));
-    }
-
-    #[test]
-    fn decisions_older_than_the_retention_are_dropped() {
-        let mut t = DecidedTable::default();
-        t.record("old", decided(1_000));
-        t.record("new", decided(1_000 + RETAIN_MS));
-        t.prune(1_000 + RETAIN_MS);
-        assert!(t.get("old").is_some(), "exactly at the horizon it is kept");
-        t.prune(1_001 + RETAIN_MS);
-        assert!(t.get("old").is_none());
-        assert!(t.get("new").is_some());
-        assert_eq!(t.len(), 1);
-    }
-
-    #[test]
-    fn newest_lists_by_age_descending_and_filters_by_target() {
-        let mut t = DecidedTable::default();
-        t.record("a", decided(1));
-        let mut other = decided(2);
-        other.target = "other".into();
-        t.record("b", other);
-        t.record("c", decided(3));
-        let ids = |v: Vec<&Decided>| v.iter().map(|d| d.at_ms).collect::<Vec<_>>();
-        assert_eq!(ids(t.newest(None, 10)), [3, 2, 1]);
-        assert_eq!(ids(t.newest(Some("svc"), 10)), [3, 1]);
-        assert_eq!(ids(t.newest(None, 1)), [3]);
-    }
-
-    #[test]
-    fn the_table_never_exceeds_its_bound() {
-        let mut t = DecidedTable::default();
-        for i in 0..(MAX_ENTRIES as u64 + 10) {
-            t.record(&format!("p{i}"), decided(i));
-        }
-        t.prune(0);
-        assert_eq!(t.len(), MAX_ENTRIES);
-        assert!(t.get("p9").is_none(), "the oldest went first");
-        assert!(t.get("p10").is_some());
-    }
-}
+mod tests;

@@ -82,7 +82,6 @@ impl State {
 
     fn apply_one(&mut self, command: &Command, audit: &mut Vec<AuditEntry>) -> CommandResult {
         self.last_at_ms = self.last_at_ms.max(command.at_ms);
-        self.decided.prune(self.last_at_ms);
         if let Err(err) = authorize(&command.actor, &command.op) {
             self.note(command, "forbidden", err.to_string(), audit);
             return Err(err);
@@ -262,5 +261,7 @@ mod propose;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_decided;
 #[cfg(test)]
 mod tests_propose;

@@ -21,10 +21,10 @@ use std::fmt;
 /// Most changes in one proposal (the wire limit too).
 pub const MAX_CHANGES: usize = crate::constraints::MAX_PARAMETERS;
 
-/// A proposal older than this (by its own timestamp, against the leader's
-/// time) is refused as stale: it is past what the decided table remembers,
-/// so it could be a replay of a forgotten id.
-pub const MAX_AGE_MS: u64 = crate::decided::RETAIN_MS;
+/// A new proposal older than this (by its own timestamp, against the
+/// leader's time) is refused as stale (`decided::Staleness` has the whole
+/// rule, the table's floor included).
+pub const MAX_AGE_MS: u64 = crate::decided::WINDOW_MS;
 
 /// One proposed change, as the proposer sent it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,8 +44,9 @@ pub struct ProposalSpec {
     /// The proposer's label (informational, not part of the content).
     pub source: String,
     pub target: String,
-    /// When the proposer made it, Unix milliseconds (not part of the
-    /// content either: a retry may carry a newer one).
+    /// When the proposer made it, Unix milliseconds. Not part of the
+    /// content, but a retry repeats it: it is what the staleness check
+    /// reads once the id is forgotten.
     pub timestamp_ms: i64,
     pub changes: Vec<Change>,
     pub expected_impact: BTreeMap<String, f64>,
@@ -56,11 +57,28 @@ pub struct ProposalSpec {
 /// SHA-256 of what a proposal asks for.
 pub type Fingerprint = [u8; 32];
 
+/// Feeds what is written into a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl ProposalSpec {
     /// The fingerprint of the content: target, changes, expected impact,
     /// confidence and duration. Two proposals under one id are "the same"
-    /// when these are equal; `source` and `timestamp_ms` may differ.
-    pub fn fingerprint(&self) -> Fingerprint {
+    /// when these are equal (`source` may differ; a retry repeats
+    /// `timestamp_ms`, which the decided table compares on its own). The
+    /// encoding streams into the hash, and a content that does not encode
+    /// is an error, never the hash of nothing.
+    pub fn fingerprint(&self) -> Result<Fingerprint, bincode::error::EncodeError> {
         let content = (
             &self.target,
             &self.changes,
@@ -68,12 +86,10 @@ impl ProposalSpec {
             self.confidence.to_bits(),
             self.duration_seconds,
         );
-        let bytes =
-            bincode::serde::encode_to_vec(content, bincode::config::standard()).unwrap_or_default();
-        let mut h = Sha256::new();
-        h.update(b"arqonbus-proposal-v1\0");
-        h.update(&bytes);
-        h.finalize().into()
+        let mut h = HashWriter(Sha256::new());
+        h.0.update(b"arqonbus-proposal-v1\0");
+        bincode::serde::encode_into_std_write(content, &mut h, bincode::config::standard())?;
+        Ok(h.0.finalize().into())
     }
 
     /// What is wrong with its shape, if anything (the codec checks the

@@ -56,6 +56,14 @@ pub enum ValueError {
 }
 
 impl ParamValue {
+    /// The bytes this value holds on the heap (an enum member's text).
+    pub fn heap_bytes(&self) -> u64 {
+        match self {
+            ParamValue::Enum(s) => s.len() as u64,
+            _ => 0,
+        }
+    }
+
     /// A float value, refusing NaN and infinities.
     pub fn float(v: f64) -> Result<Self, ValueError> {
         if v.is_finite() {

@@ -143,14 +143,24 @@ pub fn proposal_error(e: CommandError, proposal_id: &str) -> (Option<ErrorCode>,
     let message = truncate(e.to_string(), MAX_TEXT_LEN);
     let code = match e {
         CommandError::Forbidden { .. } => Some(ErrorCode::Forbidden),
-        CommandError::Conflict(_) => Some(ErrorCode::Conflict {
-            proposal_id: proposal_id.to_string(),
-        }),
+        CommandError::Conflict(_) | CommandError::RetryRestamped { .. } => {
+            Some(ErrorCode::Conflict {
+                proposal_id: proposal_id.to_string(),
+            })
+        }
         CommandError::StaleProposal {
             now_ms, max_age_ms, ..
         } => Some(ErrorCode::StaleTimestamp {
             server_time: millis(now_ms),
             max_skew_ms: max_age_ms,
+        }),
+        CommandError::FutureProposal {
+            now_ms,
+            max_ahead_ms,
+            ..
+        } => Some(ErrorCode::StaleTimestamp {
+            server_time: millis(now_ms),
+            max_skew_ms: max_ahead_ms,
         }),
         CommandError::UnknownTarget(_) => Some(ErrorCode::InvalidMessage {
             field: "target_system".into(),

@@ -3,8 +3,9 @@
 //! ([`CodecError`]) with its mapping onto a wire code.
 //!
 //! The variant order of [`ErrorCode`] is its numeric code on the wire
-//! (bincode writes the variant index); never reorder, only append in a new
-//! protocol version.
+//! (bincode writes the variant index); never reorder. New codes are added
+//! only in the ranges PROTOCOL.md §7.1 reserves, and a receiver treats a
+//! code it does not know as `outcome_unknown`.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,8 @@ pub enum ErrorCode {
     },
     /// 1: no leader is known (an election is under way); retry with backoff.
     NoLeader,
-    /// 2: this node is leader but cannot reach a majority; retry elsewhere.
+    /// 2: this node leads but has not heard from a majority recently, so it
+    /// proposed nothing; safe to retry (on another node).
     NoQuorum,
     /// 3: the connection's certificate is missing or not trusted.
     Unauthenticated,
@@ -49,6 +51,10 @@ pub enum ErrorCode {
         target_system: String,
         oldest_seq: u64,
     },
+    /// 13: the node cannot say what became of the request: its deadline
+    /// passed after it proposed the command, or it failed after that. The
+    /// request may have been applied; retry only what is idempotent.
+    OutcomeUnknown,
 }
 
 impl ErrorCode {
@@ -68,6 +74,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedVersion { .. } => "unsupported_version",
             ErrorCode::Conflict { .. } => "conflict",
             ErrorCode::ResyncRequired { .. } => "resync_required",
+            ErrorCode::OutcomeUnknown => "outcome_unknown",
         }
     }
 }

@@ -116,6 +116,7 @@ pub enum JsonErrorCode {
         target_system: String,
         oldest_seq: u64,
     },
+    OutcomeUnknown,
 }
 
 impl JsonErrorCode {
@@ -132,6 +133,7 @@ impl JsonErrorCode {
             },
             W::NoLeader => J::NoLeader,
             W::NoQuorum => J::NoQuorum,
+            W::OutcomeUnknown => J::OutcomeUnknown,
             W::Unauthenticated => J::Unauthenticated,
             W::Forbidden => J::Forbidden,
             W::RateLimited { retry_after_ms } => J::RateLimited { retry_after_ms },
@@ -176,6 +178,7 @@ impl JsonErrorCode {
             },
             J::NoLeader => W::NoLeader,
             J::NoQuorum => W::NoQuorum,
+            J::OutcomeUnknown => W::OutcomeUnknown,
             J::Unauthenticated => W::Unauthenticated,
             J::Forbidden => W::Forbidden,
             J::RateLimited { retry_after_ms } => W::RateLimited { retry_after_ms },

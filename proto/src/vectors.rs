@@ -303,6 +303,13 @@ fn base() -> Vec<(&'static str, Message)> {
             error(ErrorCode::NoQuorum, "cannot reach a majority"),
         ),
         (
+            "error_outcome_unknown",
+            error(
+                ErrorCode::OutcomeUnknown,
+                "no answer within 5s after proposing",
+            ),
+        ),
+        (
             "error_unauthenticated",
             error(ErrorCode::Unauthenticated, "no client certificate"),
         ),

@@ -3,25 +3,29 @@
 //!
 //! Retention: sled holds at most `keep` entries (default 100,000) plus one
 //! `chunk` (default 10,000); when the chain grows past that, the oldest chunk
-//! is appended to `audit-archive.jsonl` (one JSON entry per line, fsynced)
-//! and only then removed from sled. Memory holds none of it; disk in sled
-//! stays bounded, and the archive can be rotated away by the operator once
-//! shipped elsewhere. [`AuditStore::verify`] checks archive and sled as one
-//! chain.
+//! is appended to the archive (`archive.rs`: one JSON entry per line,
+//! synced) and only then removed from sled. Memory holds none of it; disk in
+//! sled stays bounded, and the archive can be rotated away by the operator
+//! once shipped elsewhere. [`AuditStore::verify`] checks archive and sled as
+//! one chain, from genesis or a checkpoint.
+//!
+//! Reads need no lock against archiving: sled is read first, and whatever
+//! it no longer holds was written to the archive before it left sled.
 
+use super::archive::Archive;
 use crate::record::{self, RecordError};
-use arqonbus_core::audit::entry::AuditEntry;
+use arqonbus_core::audit::entry::{AuditEntry, AuditHead};
 use arqonbus_core::audit::verify::{Verifier, VerifyError, VerifyReport};
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-const ARCHIVED_UPTO: &[u8] = b"archived_upto";
-/// The archive's file name inside the node's data directory.
-pub const ARCHIVE_FILE: &str = "audit-archive.jsonl";
+pub use super::archive::ARCHIVE_FILE;
 
-/// How much of the chain stays in sled.
-#[derive(Debug, Clone, Copy)]
+const ARCHIVED_UPTO: &[u8] = b"archived_upto";
+
+/// How much of the chain stays in sled (`audit` in the node's config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Retention {
     pub keep: u64,
     pub chunk: u64,
@@ -44,10 +48,10 @@ pub enum AuditStoreError {
     Record(#[from] RecordError),
     #[error("audit archive {path}: {source}")]
     Archive { path: PathBuf, source: io::Error },
-    #[error("audit archive {path}, line {line}: {reason}")]
+    #[error("audit archive {path}, at byte {offset}: {reason}")]
     BadArchiveLine {
         path: PathBuf,
-        line: u64,
+        offset: u64,
         reason: String,
     },
 }
@@ -57,7 +61,7 @@ pub enum AuditStoreError {
 pub struct AuditStore {
     tree: sled::Tree,
     meta: sled::Tree,
-    archive: PathBuf,
+    archive: Archive,
     retention: Retention,
 }
 
@@ -66,7 +70,7 @@ impl AuditStore {
         Ok(AuditStore {
             tree: db.open_tree("audit")?,
             meta: db.open_tree("audit_meta")?,
-            archive: dir.join(ARCHIVE_FILE),
+            archive: Archive::new(dir),
             retention,
         })
     }
@@ -114,24 +118,44 @@ impl AuditStore {
             .collect()
     }
 
-    /// Entries from `from` on, at most `limit`: from the archive where they
-    /// were moved there, then from sled.
-    pub fn read_from(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, AuditStoreError> {
-        let mut out: Vec<AuditEntry> = Vec::new();
-        if from <= self.archived_upto()? {
-            for entry in read_archive(&self.archive)? {
-                let entry = entry?;
-                let next = out.last().map_or(from, |e| e.index + 1);
-                if entry.index >= next && out.len() < limit {
-                    out.push(entry);
-                }
+    /// Entries from `from` (0 reads as 1) up to `upto`, at most `limit`,
+    /// consecutive: from sled, or from the archive for what sled no longer
+    /// holds. A node that lacks entries (it installed a snapshot) answers
+    /// with those it has after `from`; a hole ends the answer before it.
+    pub fn read_from(
+        &self,
+        from: u64,
+        limit: usize,
+        upto: u64,
+    ) -> Result<Vec<AuditEntry>, AuditStoreError> {
+        let from = from.max(1);
+        if from > upto {
+            return Ok(Vec::new());
+        }
+        let limit = limit.min(usize::try_from(upto - from + 1).unwrap_or(usize::MAX));
+        let mut out = self.range(from, limit)?;
+        if out.first().is_none_or(|e| e.index != from) {
+            out = self.archive.read(from, limit)?;
+            let next = out.last().map_or(from, |e| e.index + 1);
+            if out.len() < limit {
+                out.extend(self.range(next, limit - out.len())?);
             }
         }
-        let next = out.last().map_or(from, |e| e.index + 1);
-        if out.len() < limit {
-            out.extend(self.range(next, limit - out.len())?);
+        let mut end = out.len();
+        for (i, pair) in out.windows(2).enumerate() {
+            if pair[1].index != pair[0].index + 1 {
+                end = i + 1;
+                break;
+            }
         }
+        out.truncate(end);
+        out.retain(|e| e.index <= upto);
         Ok(out)
+    }
+
+    /// Lines of the archive parsed so far (what archive reads cost).
+    pub fn archive_lines_parsed(&self) -> u64 {
+        self.archive.lines_parsed()
     }
 
     /// The last `n` entries in sled, oldest first.
@@ -164,7 +188,7 @@ impl AuditStore {
         };
         let upto = first + self.retention.chunk - 1;
         let moving = self.range(first, self.retention.chunk as usize)?;
-        self.append_to_archive(&moving)?;
+        self.archive.append(&moving)?;
         let mut batch = sled::Batch::default();
         for e in &moving {
             batch.remove(&e.index.to_be_bytes());
@@ -175,35 +199,15 @@ impl AuditStore {
         Ok(moving.len() as u64)
     }
 
-    fn append_to_archive(&self, entries: &[AuditEntry]) -> Result<(), AuditStoreError> {
-        let io_err = |source| AuditStoreError::Archive {
-            path: self.archive.clone(),
-            source,
-        };
-        let created = !self.archive.exists();
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.archive)
-            .map_err(io_err)?;
-        let mut text = String::new();
-        for e in entries {
-            let line = serde_json::to_string(e).map_err(|e| io_err(e.into()))?;
-            text.push_str(&line);
-            text.push('\n');
-        }
-        file.write_all(text.as_bytes()).map_err(io_err)?;
-        crate::durable::sync_data(&file).map_err(io_err)?;
-        match (created, self.archive.parent()) {
-            (true, Some(dir)) => crate::durable::sync_dir(dir).map_err(io_err),
-            _ => Ok(()),
-        }
-    }
-
-    /// Checks the archive and then sled as one chain.
-    pub fn verify(&self) -> Result<Result<VerifyReport, VerifyError>, AuditStoreError> {
-        let mut v = Verifier::new();
+    /// Checks the archive and then sled as one chain, from genesis or from
+    /// `checkpoint`.
+    pub fn verify(
+        &self,
+        checkpoint: Option<AuditHead>,
+    ) -> Result<Result<VerifyReport, VerifyError>, AuditStoreError> {
+        let mut v = checkpoint.map_or_else(Verifier::new, Verifier::from_checkpoint);
         let mut last = 0;
+        let mut failed = None;
         let mut check = |e: &AuditEntry, v: &mut Verifier| -> Result<(), VerifyError> {
             // An archive write interrupted before sled was trimmed leaves
             // the same entries twice; identical repeats are skipped.
@@ -213,10 +217,15 @@ impl AuditStore {
             last = e.index;
             v.push(e)
         };
-        for entry in read_archive(&self.archive)? {
-            if let Err(err) = check(&entry?, &mut v) {
-                return Ok(Err(err));
+        self.archive.all(|entry| match check(&entry, &mut v) {
+            Ok(()) => true,
+            Err(err) => {
+                failed = Some(err);
+                false
             }
+        })?;
+        if let Some(err) = failed {
+            return Ok(Err(err));
         }
         for item in self.tree.iter() {
             let (key, bytes) = item?;
@@ -236,38 +245,6 @@ impl AuditStore {
         }
         Ok(Ok(v.finish()))
     }
-}
-
-/// Reads an archive file line by line (an absent file is an empty archive).
-pub fn read_archive(
-    path: &Path,
-) -> Result<impl Iterator<Item = Result<AuditEntry, AuditStoreError>>, AuditStoreError> {
-    let file = match File::open(path) {
-        Ok(f) => Some(BufReader::new(f)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(AuditStoreError::Archive {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
-    let path = path.to_path_buf();
-    Ok(file
-        .into_iter()
-        .flat_map(|f| f.lines())
-        .zip(1u64..)
-        .map(move |(line, n)| {
-            let line = line.map_err(|source| AuditStoreError::Archive {
-                path: path.clone(),
-                source,
-            })?;
-            serde_json::from_str(&line).map_err(|e| AuditStoreError::BadArchiveLine {
-                path: path.clone(),
-                line: n,
-                reason: e.to_string(),
-            })
-        }))
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
 //! `arqonbus audit tail|verify`. `verify` fetches every entry and
-//! recomputes every hash itself: it does not take the server's word.
+//! recomputes every hash itself: it does not take the server's word. It
+//! starts at genesis, or at a checkpoint given as `INDEX:HASH` (the head
+//! an earlier run printed); entries it cannot get from there on are a
+//! `gap FROM..TO`, and a failure.
 
 use super::connect::GlobalArgs;
 use super::output;
 use arqonbus::audit::store::{AuditStore, Retention};
 use arqonbus::raft::storage;
 use arqonbus_client::Client;
-use arqonbus_core::audit::verify::{Verifier, VerifyError, VerifyReport};
-use arqonbus_core::audit::AuditEntry;
+use arqonbus_core::audit::verify::{parse_checkpoint, Verifier, VerifyError, VerifyReport};
+use arqonbus_core::audit::{AuditEntry, AuditHead};
 use arqonbus_proto::limits::MAX_AUDIT_ENTRIES;
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
 use clap::{Args, Subcommand};
@@ -30,6 +33,10 @@ pub struct VerifyArgs {
     /// (its archive file and database), without the network.
     #[arg(long, conflicts_with = "stale")]
     pub data: Option<std::path::PathBuf>,
+    /// Start after this entry, known good from an earlier run, instead of
+    /// at genesis: `INDEX:HASH` (the head that run printed).
+    #[arg(long, value_name = "INDEX:HASH", value_parser = parse_checkpoint)]
+    pub from_checkpoint: Option<AuditHead>,
 }
 
 #[derive(Debug, Args)]
@@ -63,7 +70,11 @@ async fn page(
 }
 
 /// Verifies a stopped node's chain from its files.
-fn verify_offline(g: &GlobalArgs, dir: &std::path::Path) -> anyhow::Result<i32> {
+fn verify_offline(
+    g: &GlobalArgs,
+    dir: &std::path::Path,
+    checkpoint: Option<AuditHead>,
+) -> anyhow::Result<i32> {
     let path = storage::audit_db_path(dir);
     anyhow::ensure!(
         path.is_dir(),
@@ -78,11 +89,25 @@ fn verify_offline(g: &GlobalArgs, dir: &std::path::Path) -> anyhow::Result<i32> 
         )
     })?;
     let store = AuditStore::open(&db, dir, Retention::default())?;
-    report(g, store.verify()?)
+    report(g, store.verify(checkpoint)?)
 }
 
 fn report(g: &GlobalArgs, result: Result<VerifyReport, VerifyError>) -> anyhow::Result<i32> {
     match result {
+        Err(VerifyError::Missing { from, to }) => {
+            eprintln!(
+                "gap {from}..{to}: these entries are not available to check (deleted, archived \
+                 away, or never held by a node that caught up by snapshot); verify against a \
+                 node that holds them, or from a checkpoint with --from-checkpoint INDEX:HASH"
+            );
+            if g.json() {
+                output::json(&serde_json::json!({
+                    "ok": false, "bad_index": from, "gap": { "from": from, "to": to },
+                    "error": format!("gap {from}..{to}")
+                }))?;
+            }
+            Ok(super::exit::FAILED)
+        }
         Err(err) => {
             eprintln!("audit chain broken: {err}");
             if g.json() {
@@ -110,12 +135,54 @@ fn report(g: &GlobalArgs, result: Result<VerifyReport, VerifyError>) -> anyhow::
     }
 }
 
+/// Fetches the chain page by page from the cluster and checks it.
+async fn verify_online(g: &GlobalArgs, v: &VerifyArgs) -> anyhow::Result<i32> {
+    let client = g.client()?;
+    let mut verifier = v
+        .from_checkpoint
+        .map_or_else(Verifier::new, Verifier::from_checkpoint);
+    // From the checkpoint's own entry, so its hash is checked too.
+    let mut from = v.from_checkpoint.map_or(1, |c| c.index.max(1));
+    let head = loop {
+        let (entries, head) = page(&client, from, MAX_AUDIT_ENTRIES, v.stale).await?;
+        for e in &entries {
+            if let Err(err) = verifier.push(e) {
+                return report(g, Err(err));
+            }
+        }
+        match entries.last() {
+            Some(last) if last.index < head => from = last.index + 1,
+            _ => break head,
+        }
+    };
+    let done = verifier.finish();
+    if done.head.index < head {
+        return report(
+            g,
+            Err(VerifyError::Missing {
+                from: done.head.index + 1,
+                to: head,
+            }),
+        );
+    }
+    if done.head.index != head {
+        eprintln!(
+            "audit chain ends at {} but the server's head is {head}",
+            done.head.index
+        );
+        return Ok(super::exit::FAILED);
+    }
+    report(g, Ok(done))
+}
+
 pub async fn run(g: &GlobalArgs, a: Audit) -> anyhow::Result<i32> {
     if let Audit::Verify(VerifyArgs {
-        data: Some(dir), ..
+        data: Some(dir),
+        from_checkpoint,
+        ..
     }) = &a
     {
-        return verify_offline(g, dir);
+        return verify_offline(g, dir, *from_checkpoint);
     }
     let client = g.client()?;
     match a {
@@ -135,30 +202,6 @@ pub async fn run(g: &GlobalArgs, a: Audit) -> anyhow::Result<i32> {
             }
             Ok(super::exit::OK)
         }
-        Audit::Verify(v) => {
-            let mut verifier = Verifier::new();
-            let mut from = 1;
-            let head = loop {
-                let (entries, head) = page(&client, from, MAX_AUDIT_ENTRIES, v.stale).await?;
-                for e in &entries {
-                    if let Err(err) = verifier.push(e) {
-                        return report(g, Err(err));
-                    }
-                }
-                match entries.last() {
-                    Some(last) if last.index < head => from = last.index + 1,
-                    _ => break head,
-                }
-            };
-            let done = verifier.finish();
-            if done.head.index != head {
-                eprintln!(
-                    "audit chain ends at {} but the server's head is {head}",
-                    done.head.index
-                );
-                return Ok(super::exit::FAILED);
-            }
-            report(g, Ok(done))
-        }
+        Audit::Verify(v) => verify_online(g, &v).await,
     }
 }

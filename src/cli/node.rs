@@ -1,5 +1,6 @@
 //! `arqonbus node`: run one node until SIGTERM or SIGINT.
 
+use arqonbus::audit::store::Retention;
 use arqonbus::node::config::{ClientDeadlines, NodeConfig, RaftTimings};
 use arqonbus::node::Node;
 use clap::Args;
@@ -40,6 +41,12 @@ pub struct NodeArgs {
     pub snapshot_chunk_bytes: Option<u64>,
     #[arg(long, env = "ARQONBUS_REQUEST_DEADLINE_MS")]
     pub request_deadline_ms: Option<u64>,
+    /// Audit entries kept in the database before chunks move to the archive.
+    #[arg(long, env = "ARQONBUS_AUDIT_KEEP")]
+    pub audit_keep: Option<u64>,
+    /// Audit entries moved to the archive at a time.
+    #[arg(long, env = "ARQONBUS_AUDIT_CHUNK")]
+    pub audit_chunk: Option<u64>,
 }
 
 impl NodeArgs {
@@ -65,6 +72,7 @@ impl NodeArgs {
                     .ok_or_else(|| anyhow::anyhow!("missing --certs (or ARQONBUS_CERTS)"))?,
                 raft: RaftTimings::default(),
                 client: ClientDeadlines::default(),
+                audit: Retention::default(),
             },
         };
         if let Some(v) = self.id {
@@ -92,6 +100,8 @@ impl NodeArgs {
         r.snapshot_every = self.snapshot_every.unwrap_or(r.snapshot_every);
         r.snapshot_chunk_bytes = self.snapshot_chunk_bytes.unwrap_or(r.snapshot_chunk_bytes);
         c.client.request_ms = self.request_deadline_ms.unwrap_or(c.client.request_ms);
+        c.audit.keep = self.audit_keep.unwrap_or(c.audit.keep);
+        c.audit.chunk = self.audit_chunk.unwrap_or(c.audit.chunk);
         c.check()?;
         Ok(c)
     }

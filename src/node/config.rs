@@ -7,6 +7,7 @@
 //! hold elections that are not needed, yet a dead leader is replaced within
 //! about a second.
 
+use crate::audit::store::Retention;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -83,6 +84,9 @@ pub struct NodeConfig {
     pub raft: RaftTimings,
     #[serde(default)]
     pub client: ClientDeadlines,
+    /// How many audit entries stay in sled before chunks move to the archive.
+    #[serde(default)]
+    pub audit: Retention,
 }
 
 /// A configuration that cannot work.
@@ -125,6 +129,9 @@ impl NodeConfig {
         }
         if self.client.request_ms == 0 || self.client.connect_ms == 0 {
             return bad("client deadlines must be positive".into());
+        }
+        if self.audit.keep == 0 || self.audit.chunk == 0 {
+            return bad("audit.keep and audit.chunk must be positive".into());
         }
         Ok(())
     }
@@ -188,6 +195,7 @@ mod tests {
             certs: "/tmp/c".into(),
             raft: RaftTimings::default(),
             client: ClientDeadlines::default(),
+            audit: Retention::default(),
         };
         c.raft.election_min_ms = c.raft.heartbeat_ms;
         assert!(c.check().is_err());

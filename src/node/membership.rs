@@ -1,14 +1,20 @@
 //! Cluster membership: bootstrap once, add and remove nodes.
 //!
-//! `init` is safe to repeat: on a formed cluster it says so and changes
-//! nothing; after an interrupted run it finishes what is missing. It
-//! initializes only the node it runs on (never each node as a cluster of
-//! one), waits until that is committed, then adds the others as learners
-//! (which waits until they catch up) and promotes them.
+//! `init` is safe to repeat, on any member: only one of them ever
+//! bootstraps — the one with the lowest node id, which fixes the
+//! `cluster_id` (`raft::cluster_id`) and initializes itself alone — and
+//! every other member that is not in a cluster yet answers `not_leader`
+//! naming it, so a retry that lands elsewhere is sent back to it and never
+//! makes a second cluster. On a formed cluster init says so and changes
+//! nothing; after an interrupted run it finishes what is missing. The
+//! bootstrapper waits until its own membership is committed, then adds the
+//! others as learners (which waits until they catch up; each adopts the
+//! cluster id in its first handshake) and promotes them.
 
 use super::leadership::leader_check;
 use super::reply::Reject;
 use super::Node;
+use crate::raft::cluster_id::ClusterId;
 use crate::raft::NodeId;
 use arqonbus_proto::error::ErrorCode;
 use arqonbus_proto::operator::{Member, OperatorReply};
@@ -36,7 +42,8 @@ fn map_write_error(
             },
             format!("node {} is not the leader", node.id),
         ),
-        other => failed(other),
+        // Handed to openraft: the change may still be committed.
+        other => (ErrorCode::OutcomeUnknown, other.to_string()),
     }
 }
 
@@ -65,9 +72,7 @@ pub(super) async fn init(node: &Node, members: Vec<Member>) -> Result<OperatorRe
     };
     let initialized = node.raft.is_initialized().await.map_err(failed)?;
     if !initialized {
-        tracing::info!(target: "arqonbus::node", node = node.id, "initializing the cluster");
-        let only_me = BTreeMap::from([(node.id, BasicNode::new(&me.addr))]);
-        node.raft.initialize(only_me).await.map_err(failed)?;
+        bootstrap(node, me, &members).await?;
     }
     leader_check(node).await?;
     let wanted: BTreeSet<NodeId> = members.iter().map(|m| m.node_id).collect();
@@ -84,6 +89,7 @@ pub(super) async fn init(node: &Node, members: Vec<Member>) -> Result<OperatorRe
         add_learner(node, m).await?;
     }
     let missing: BTreeSet<NodeId> = wanted.difference(&present).copied().collect();
+    super::deadline::mark_proposed();
     node.raft
         .change_membership(ChangeMembers::AddVoterIds(missing), false)
         .await
@@ -93,8 +99,42 @@ pub(super) async fn init(node: &Node, members: Vec<Member>) -> Result<OperatorRe
     })
 }
 
+/// Bootstraps the cluster on this node if it is the one that does (the
+/// lowest id among `members`); any other sends the request there.
+async fn bootstrap(node: &Node, me: &Member, members: &[Member]) -> Result<(), Reject> {
+    let Some(first) = members.iter().min_by_key(|m| m.node_id) else {
+        return Err(failed("no members"));
+    };
+    if first.node_id != node.id {
+        return Err((
+            ErrorCode::NotLeader {
+                leader_id: Some(first.node_id),
+                leader_addr: Some(first.addr.clone()),
+            },
+            format!(
+                "node {} bootstraps this cluster (the lowest id among the members); node {} waits to be added",
+                first.node_id, node.id
+            ),
+        ));
+    }
+    let cluster = node.cluster.clone();
+    let seed = format!("{members:?}");
+    let me_id = node.id;
+    let id = tokio::task::spawn_blocking(move || match cluster.get() {
+        Some(id) => Ok(id),
+        None => cluster.adopt(ClusterId::new(me_id, &seed)),
+    })
+    .await
+    .map_err(failed)?
+    .map_err(failed)?;
+    tracing::info!(target: "arqonbus::node", node = node.id, cluster = %id, "initializing the cluster");
+    let only_me = BTreeMap::from([(node.id, BasicNode::new(&me.addr))]);
+    node.raft.initialize(only_me).await.map_err(failed)
+}
+
 async fn add_learner(node: &Node, m: &Member) -> Result<(), Reject> {
     tracing::info!(target: "arqonbus::node", node = node.id, learner = m.node_id, addr = %m.addr, "adding learner");
+    super::deadline::mark_proposed();
     node.raft
         .add_learner(m.node_id, BasicNode::new(&m.addr), true)
         .await
@@ -113,6 +153,7 @@ pub(super) async fn add(node: &Node, member: Member) -> Result<OperatorReply, Re
         });
     }
     add_learner(node, &member).await?;
+    super::deadline::mark_proposed();
     node.raft
         .change_membership(
             ChangeMembers::AddVoterIds(BTreeSet::from([member.node_id])),
@@ -140,6 +181,7 @@ pub(super) async fn remove(node: &Node, id: NodeId) -> Result<OperatorReply, Rej
         });
     }
     let ids = BTreeSet::from([id]);
+    super::deadline::mark_proposed();
     if membership.voter_ids().any(|v| v == id) {
         node.raft
             .change_membership(ChangeMembers::RemoveVoters(ids.clone()), false)

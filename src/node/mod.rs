@@ -3,10 +3,12 @@
 
 pub mod batcher;
 pub mod config;
+mod deadline;
 mod dispatch;
 mod leadership;
 mod membership;
 mod operate;
+mod peers;
 mod propose;
 mod reply;
 mod roles;
@@ -15,7 +17,7 @@ mod submit;
 mod subscribe;
 pub mod telemetry;
 
-use crate::audit::store::Retention;
+use crate::raft::cluster_id::ClusterMembership;
 use crate::raft::network::PeerNetwork;
 use crate::raft::storage::{self, Storage};
 use crate::raft::{NodeId, StateStore, TypeConfig};
@@ -50,6 +52,8 @@ pub struct Node {
     pub raft: Raft<TypeConfig>,
     pub sm: StateStore,
     pub endpoint: quinn::Endpoint,
+    /// Which cluster this node belongs to (checked in every peer handshake).
+    pub cluster: ClusterMembership,
     batcher: Batcher,
     /// Telemetry windows (filled while this node leads).
     pub telemetry: Arc<telemetry::TelemetryWindows>,
@@ -67,7 +71,8 @@ impl Node {
             reason: e.to_string(),
         };
         let Storage { log, state: sm, db } =
-            storage::open(&config.data, Retention::default()).map_err(|e| data_err(&e))?;
+            storage::open(&config.data, config.audit).map_err(|e| data_err(&e))?;
+        let cluster = ClusterMembership::open(&config.data).map_err(|e| data_err(&e))?;
 
         let creds =
             TlsCredentials::from_dir(&config.certs, &arqonbus_transport::node_name(config.id))?;
@@ -83,6 +88,8 @@ impl Node {
             endpoint.clone(),
             peer_config,
             Duration::from_millis(config.client.connect_ms),
+            config.id,
+            cluster.clone(),
         );
         let raft = Raft::new(
             config.id,
@@ -101,6 +108,7 @@ impl Node {
             raft,
             sm,
             endpoint,
+            cluster,
             inflight: Arc::default(),
             db,
         };

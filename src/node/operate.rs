@@ -7,10 +7,11 @@ use super::reply::{internal, Reject};
 use super::submit::submit;
 use super::{membership, propose, Node};
 use crate::raft::NodeId;
+use arqonbus_core::audit::AuditEntry;
 use arqonbus_core::{CommandError, Op, Outcome};
 use arqonbus_proto::convert;
 use arqonbus_proto::error::ErrorCode;
-use arqonbus_proto::limits::MAX_AUDIT_ENTRIES;
+use arqonbus_proto::limits::{MAX_AUDIT_ENTRIES, MAX_FRAME_LEN};
 use arqonbus_proto::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
 use arqonbus_transport::Identity;
 use openraft::ServerState;
@@ -89,17 +90,7 @@ pub(super) async fn operate(
             stale,
         } => {
             read_barrier(node, stale).await?;
-            let head_index = node.sm.read(|a| a.state.audit.index);
-            let limit = (limit as usize).min(MAX_AUDIT_ENTRIES);
-            let entries = node
-                .sm
-                .audit()
-                .read_from(from_index, limit)
-                .map_err(|e| (internal(), e.to_string()))?;
-            Ok(OperatorReply::AuditEntries {
-                entries,
-                head_index,
-            })
+            audit_range(node, from_index, limit).await
         }
         OperatorRequest::NodeStatus => Ok(OperatorReply::NodeStatus(status(node))),
         OperatorRequest::ClusterInit { members } => membership::init(node, members).await,
@@ -119,6 +110,43 @@ pub(super) async fn operate(
         }
     }
 }
+
+/// A page of this node's audit chain, consistent with the head it reports:
+/// the head is read first, and no entry after it is sent (entries never
+/// change once written). The store reads files, so off the async threads.
+async fn audit_range(node: &Node, from: u64, limit: u32) -> Result<OperatorReply, Reject> {
+    let head_index = node.sm.read(|a| a.state.audit.index);
+    let limit = (limit as usize).min(MAX_AUDIT_ENTRIES);
+    let audit = node.sm.audit().clone();
+    let entries = tokio::task::spawn_blocking(move || audit.read_from(from, limit, head_index))
+        .await
+        .map_err(|e| (internal(), e.to_string()))?
+        .map_err(|e| (internal(), e.to_string()))?;
+    Ok(OperatorReply::AuditEntries {
+        entries: fit_in_a_frame(entries),
+        head_index,
+    })
+}
+
+/// The first entries that fit in one reply frame even uncompressed (their
+/// details may be up to 256 KiB each); the client pages on for the rest.
+fn fit_in_a_frame(mut entries: Vec<AuditEntry>) -> Vec<AuditEntry> {
+    let budget = MAX_FRAME_LEN - FRAME_HEADROOM;
+    let mut used = 0;
+    let fits = entries
+        .iter()
+        .take_while(|e| {
+            used += crate::record::encoded_len(e).unwrap_or(usize::MAX / 2);
+            used <= budget
+        })
+        .count();
+    entries.truncate(fits.max(1));
+    entries
+}
+
+/// Room in a frame for what is not an entry: the header, the reply's tags
+/// and its head index.
+const FRAME_HEADROOM: usize = 64;
 
 /// Proposes an operator command and turns `apply`'s answer into a reply.
 async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply, Reject> {

@@ -11,10 +11,22 @@ pub(super) fn error_reply((code, message): Reject) -> Reply {
     Reply::Error(ErrorReply { code, message })
 }
 
-/// A fault of this node, not of the request.
+/// A fault of this node, not of the request: the client cannot know what
+/// became of it (a command may have applied), so it must not take the
+/// answer as a refusal of the request itself.
 pub(super) fn internal() -> ErrorCode {
-    ErrorCode::InvalidMessage {
-        field: "server".into(),
-        reason: "internal error".into(),
+    ErrorCode::OutcomeUnknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arqonbus_client::Failure;
+
+    #[test]
+    fn a_fault_of_the_node_is_never_read_as_a_refusal_of_the_request() {
+        // The command may have applied: the client must not drop it as
+        // refused, nor re-send what is not idempotent.
+        assert_eq!(Failure::of_code(&internal()), Failure::OutcomeUnknown);
     }
 }

@@ -1,9 +1,8 @@
 //! Accepting connections: mutual TLS is done by the handshake; here each
 //! connection is authorized for its ALPN and its streams are served — Raft
-//! RPCs on the peer ALPN, protocol frames on the client ALPN.
+//! RPCs on the peer ALPN (`peers.rs`), protocol frames on the client ALPN.
 
 use super::Node;
-use crate::raft::peer::{self, PeerRequest, PeerResponse, MAX_PEER_MESSAGE};
 use arqonbus_proto::error::{ErrorCode, ErrorReply};
 use arqonbus_proto::{Message, Reply};
 use arqonbus_transport::frame_io::{read_frame, ReadError};
@@ -35,47 +34,12 @@ pub(super) async fn accept_loop(node: Node) {
                 }
             };
             if arqonbus_transport::negotiated_alpn(&conn).as_deref() == Some(ALPN_PEER) {
-                serve_peer(node, conn).await;
+                super::peers::serve(node, conn, identity).await;
             } else {
                 serve_client(node, conn, identity).await;
             }
         });
     }
-}
-
-async fn serve_peer(node: Node, conn: quinn::Connection) {
-    while let Ok((send, recv)) = conn.accept_bi().await {
-        let node = node.clone();
-        tokio::spawn(async move {
-            if let Err(e) = peer_rpc(&node, send, recv).await {
-                tracing::debug!(target: "arqonbus::raft", node = node.id, error = %e, "peer rpc stream failed");
-            }
-        });
-    }
-}
-
-async fn peer_rpc(
-    node: &Node,
-    mut send: quinn::SendStream,
-    mut recv: quinn::RecvStream,
-) -> Result<(), String> {
-    let bytes = recv
-        .read_to_end(MAX_PEER_MESSAGE)
-        .await
-        .map_err(|e| e.to_string())?;
-    let response = match peer::decode::<PeerRequest>(&bytes) {
-        Err(e) => PeerResponse::Malformed(e.to_string()),
-        Ok(PeerRequest::AppendEntries(r)) => {
-            PeerResponse::AppendEntries(node.raft.append_entries(r).await)
-        }
-        Ok(PeerRequest::Vote(r)) => PeerResponse::Vote(node.raft.vote(r).await),
-        Ok(PeerRequest::InstallSnapshot(r)) => {
-            PeerResponse::InstallSnapshot(node.raft.install_snapshot(r).await)
-        }
-    };
-    let out = peer::encode(&response).map_err(|e| e.to_string())?;
-    send.write_all(&out).await.map_err(|e| e.to_string())?;
-    send.finish().map_err(|e| e.to_string())
 }
 
 async fn serve_client(node: Node, conn: quinn::Connection, identity: Identity) {
@@ -135,26 +99,22 @@ async fn client_stream(
                 };
                 _guard = Some(guard);
                 let deadline = super::dispatch::deadline(node, &request);
-                match tokio::time::timeout(
-                    deadline,
-                    super::dispatch::handle(node, identity, request),
-                )
-                .await
-                {
-                    Ok(reply) => reply,
-                    Err(_) => error_reply(
-                        ErrorCode::NoQuorum,
-                        format!("no answer within {deadline:?}"),
-                    ),
-                }
+                super::deadline::within(deadline, super::dispatch::handle(node, identity, request))
+                    .await
             }
         },
     };
     let frame = match arqonbus_proto::encode(&Message::Reply(reply)) {
         Ok(f) => f,
         Err(e) => {
+            // A fault of this node: say so rather than end the stream mute.
             tracing::error!(target: "arqonbus::node", node = node.id, error = %e, "cannot encode a reply");
-            return;
+            let fallback =
+                error_reply(ErrorCode::OutcomeUnknown, "the answer could not be encoded");
+            match arqonbus_proto::encode(&Message::Reply(fallback)) {
+                Ok(f) => f,
+                Err(_) => return,
+            }
         }
     };
     if send.write_all(&frame).await.is_ok() {

@@ -57,10 +57,19 @@ pub(super) async fn submit(
         at_ms: now_ms(),
         op,
     };
-    node.batcher.submit(command).await.map_err(|e| match e {
-        WriteError::NotLeader { leader, addr } => not_leader(node, leader, addr),
-        // The command may already be in the log (and be applied later):
-        // the outcome is unknown, so the client must not retry it.
-        other => (ErrorCode::NoQuorum, other.to_string()),
+    super::deadline::mark_proposed();
+    node.batcher.submit(command).await.map_err(|e| match &e {
+        // openraft refused it before appending anything.
+        WriteError::NotLeader { leader, addr } => not_leader(node, *leader, addr.clone()),
+        // Refused before it was queued.
+        WriteError::TooLarge { size, limit } => (
+            ErrorCode::TooLarge {
+                size: *size as u64,
+                limit: *limit as u64,
+            },
+            e.to_string(),
+        ),
+        // The command may already be in the log (and be applied later).
+        _ => (ErrorCode::OutcomeUnknown, e.to_string()),
     })
 }

@@ -9,6 +9,11 @@
 //!
 //! The WAL does blocking I/O; every call runs it on tokio's blocking pool,
 //! under one lock, so the append order is the log order.
+//!
+//! Replication reads through `limited_get_log_entries`, which stops at
+//! [`APPEND_BYTES`]: openraft 0.9 must send an append within one
+//! heartbeat, and a follower far behind would otherwise be sent up to
+//! `max_payload_entries` entries at once, however large.
 
 use crate::raft::wal::{Wal, WalError};
 use crate::raft::{Entry, LogId, StorageError, StorageIOError, TypeConfig, Vote};
@@ -19,6 +24,10 @@ use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+
+/// The most bytes of entries (as stored) one append to a follower carries,
+/// unless a single entry is larger (entries are at most 4 MiB: `batcher`).
+pub const APPEND_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The log store of one node. Clones share the same log.
 #[derive(Clone)]
@@ -98,6 +107,16 @@ impl RaftLogReader<TypeConfig> for LogStore {
         let from = index_bound(range.start_bound(), true);
         let to = index_bound(range.end_bound(), false);
         self.with_wal(move |w| w.read(from, to))
+            .await
+            .map_err(|e| StorageIOError::read_logs(&e).into())
+    }
+
+    async fn limited_get_log_entries(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<Entry>, StorageError> {
+        self.with_wal(move |w| w.read_limited(start, end, APPEND_BYTES))
             .await
             .map_err(|e| StorageIOError::read_logs(&e).into())
     }

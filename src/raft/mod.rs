@@ -10,8 +10,10 @@
 // require it, so helpers that return it are allowed to as well.
 #![allow(clippy::result_large_err)]
 
+pub mod cluster_id;
 pub mod log_store;
 pub mod network;
+mod payload;
 pub mod peer;
 pub mod snapshot;
 mod snapshot_builder;

@@ -4,7 +4,12 @@
 //! [`PeerRequest`] and finishes its side; the callee answers with one
 //! [`PeerResponse`] and finishes. Encoding is our versioned bincode
 //! (`codec`), so a node never decodes what another release meant otherwise.
+//!
+//! The first RPC on a connection is the handshake, `Hello`: each side
+//! names its [`PeerIdentity`], and the callee refuses every other RPC
+//! until it has accepted one (`cluster_id.rs` says which it accepts).
 
+use crate::raft::cluster_id::ClusterId;
 use crate::raft::{NodeId, TypeConfig};
 use crate::record::{self, RecordError};
 use openraft::error::{InstallSnapshotError, RaftError};
@@ -17,12 +22,23 @@ use serde::{Deserialize, Serialize};
 /// The largest peer message: a snapshot chunk or an append batch.
 pub const MAX_PEER_MESSAGE: usize = 64 * 1024 * 1024;
 
+/// Who a node is, as it says in the handshake (the operations issue adds
+/// an incarnation here). The node id must be its certificate's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerIdentity {
+    /// None on a node that belongs to no cluster yet.
+    pub cluster_id: Option<ClusterId>,
+    pub node_id: NodeId,
+}
+
 /// A Raft RPC from one node to another.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum PeerRequest {
     AppendEntries(AppendEntriesRequest<TypeConfig>),
     Vote(VoteRequest<NodeId>),
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+    /// The handshake, first on every connection.
+    Hello(PeerIdentity),
 }
 
 /// The answer to a [`PeerRequest`], with the callee's Raft error if any.
@@ -33,8 +49,11 @@ pub enum PeerResponse {
     InstallSnapshot(
         Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>,
     ),
-    /// The callee could not decode the request.
+    /// The callee could not decode the request, or it came before the
+    /// handshake.
     Malformed(String),
+    /// The callee's identity, or why it refuses the caller's.
+    Hello(Result<PeerIdentity, String>),
 }
 
 impl PeerRequest {
@@ -43,6 +62,7 @@ impl PeerRequest {
             PeerRequest::AppendEntries(_) => "append_entries",
             PeerRequest::Vote(_) => "vote",
             PeerRequest::InstallSnapshot(_) => "install_snapshot",
+            PeerRequest::Hello(_) => "hello",
         }
     }
 }

@@ -1,27 +1,39 @@
 //! Snapshot files: the state and the audit chain at one log position.
 //!
-//! Layout: the magic `ARQSNAP`, the format byte, then bincode values in
-//! order — a [`Header`] (Raft metadata and the audit entry count), the
-//! [`State`], each audit entry — and last the SHA-256 of everything before
-//! it, so a torn or corrupted file is refused rather than installed. The
-//! file is written and read as a stream; audit entries never sit in memory
-//! all at once on the writing side.
+//! Layout: the magic `ARQSNAP`, the format byte ([`FORMAT`]), then bincode
+//! values in order — a [`Header`] (Raft metadata, the audit entry count and
+//! the first retained entry's index and hash), the [`State`], each audit
+//! entry — and last the SHA-256 of everything before it, so a torn or
+//! corrupted file is refused rather than installed. The reader checks each
+//! entry's own hash, the links between entries, that the first is the one
+//! the header names and the last the state's audit head. The file is
+//! written and read as a stream; audit entries never sit in memory all at
+//! once on the writing side.
+//!
+//! A snapshot carries the audit entries its node still held, not always
+//! from entry 1 (older ones may be in the archive): a node that installs
+//! it holds the chain from the header's first entry on, and says so.
 
 use crate::raft::SnapshotMeta;
-use crate::record::{self, RecordError, FORMAT};
-use arqonbus_core::audit::AuditEntry;
+use crate::record::{self, RecordError};
+use arqonbus_core::audit::{AuditEntry, AuditHead};
 use arqonbus_core::State;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
 
 const MAGIC: &[u8; 7] = b"ARQSNAP";
+/// The snapshot format this release writes and reads (2: the header names
+/// the first retained audit entry; 1 did not).
+pub const FORMAT: u8 = 2;
 
 /// What precedes the state in a snapshot file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
     pub meta: SnapshotMeta,
     pub audit_count: u64,
+    /// The first audit entry the file carries (none when it carries none).
+    pub audit_first: Option<AuditHead>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,12 +42,39 @@ pub enum SnapshotError {
     Io(#[from] io::Error),
     #[error("snapshot encoding: {0}")]
     Record(#[from] RecordError),
-    #[error("not a snapshot file (bad magic or format {0})")]
+    #[error(
+        "not a snapshot file of format {FORMAT} (bad magic, or format {0} of another release)"
+    )]
     NotASnapshot(u8),
+    #[error("snapshot audit entry {0}: its hash does not match its contents")]
+    AuditHash(u64),
+    #[error("snapshot audit entries do not start where its header says (entry {0})")]
+    AuditStart(u64),
     #[error("snapshot checksum does not match: the file is damaged or incomplete")]
     Checksum,
     #[error("snapshot audit entries are not a contiguous chain at index {0}")]
     AuditOrder(u64),
+}
+
+/// Checks one audit entry read from a snapshot against its own hash, the
+/// one before it, and (the first) the header.
+fn check_entry(
+    header: &Header,
+    prev: Option<&AuditEntry>,
+    entry: &AuditEntry,
+) -> Result<(), SnapshotError> {
+    if entry.compute_hash() != entry.hash {
+        return Err(SnapshotError::AuditHash(entry.index));
+    }
+    match prev {
+        None if header.audit_first != Some(entry.head()) => {
+            Err(SnapshotError::AuditStart(entry.index))
+        }
+        Some(p) if entry.index != p.index + 1 || entry.prev_hash != p.hash => {
+            Err(SnapshotError::AuditOrder(entry.index))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A writer that hashes what passes through it.
@@ -125,18 +164,16 @@ pub fn read<R: Read>(
     let mut prev: Option<AuditEntry> = None;
     for _ in 0..header.audit_count {
         let entry: AuditEntry = record::read_from(&mut r)?;
-        if let Some(p) = &prev {
-            if entry.index != p.index + 1 || entry.prev_hash != p.hash {
-                return Err(SnapshotError::AuditOrder(entry.index));
-            }
-        }
+        check_entry(&header, prev.as_ref(), &entry)?;
         prev = Some(entry.clone());
         on_entry(entry)?;
     }
-    if let Some(last) = &prev {
-        if last.head() != state.audit {
-            return Err(SnapshotError::AuditOrder(last.index));
+    match &prev {
+        Some(last) if last.head() != state.audit => {
+            return Err(SnapshotError::AuditOrder(last.index))
         }
+        None if header.audit_first.is_some() => return Err(SnapshotError::AuditStart(0)),
+        _ => {}
     }
     let digest: [u8; 32] = r.hasher.finalize().into();
     let mut stored = [0u8; 32];
@@ -146,3 +183,6 @@ pub fn read<R: Read>(
     }
     Ok((header, state))
 }
+
+#[cfg(test)]
+mod tests;

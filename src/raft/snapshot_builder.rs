@@ -2,7 +2,7 @@
 //! builder is created, streamed to a checksummed file with the audit entries
 //! read from sled a chunk at a time, then made the current snapshot.
 
-use super::state_store::{blocking, snap_err, Replica, StateStore, CURRENT};
+use super::state_store::{blocking, snap_err, Replica, StateStore};
 use crate::audit::store::AuditStore;
 use crate::raft::snapshot::{self, Header, SnapshotError};
 use crate::raft::{SnapshotMeta, StorageError, TypeConfig};
@@ -50,9 +50,19 @@ impl StateStore {
                 self.counter.fetch_add(1, Ordering::Relaxed)
             ),
         };
+        let audit_start = match count {
+            0 => None,
+            _ => self
+                .audit
+                .range(audit_first, 1)
+                .map_err(snap_err)?
+                .first()
+                .map(AuditEntry::head),
+        };
         let header = Header {
             meta: meta.clone(),
             audit_count: count,
+            audit_first: audit_start,
         };
         let file = std::fs::File::create(path).map_err(snap_err)?;
         let entries = AuditChunks {
@@ -112,14 +122,14 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         })
         .await?;
         let (meta, path) = meta;
-        self.store.promote(&path, meta.last_log_id)?;
-        tracing::info!(target: "arqonbus::raft", snapshot = %meta.snapshot_id, "built snapshot");
-        let file = tokio::fs::File::open(self.store.snapshots.join(CURRENT))
-            .await
-            .map_err(snap_err)?;
-        Ok(Snapshot {
-            meta,
-            snapshot: Box::new(file),
-        })
+        if self.store.promote(&path, meta.last_log_id)? {
+            tracing::info!(target: "arqonbus::raft", snapshot = %meta.snapshot_id, "built snapshot");
+        } else {
+            tracing::info!(target: "arqonbus::raft", snapshot = %meta.snapshot_id, "built snapshot superseded by a newer one");
+        }
+        // What is current now: this one, or the newer one that stays.
+        self.store
+            .open_current()?
+            .ok_or_else(|| snap_err(SnapshotError::NotASnapshot(0)))
     }
 }

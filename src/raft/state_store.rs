@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::io::AsyncSeekExt;
 
-pub(super) const CURRENT: &str = "current.snap";
+const CURRENT: &str = "current.snap";
 
 /// This node's replica of the state: what has been applied, and up to
 /// which log entry, guarded together.
@@ -198,7 +198,9 @@ impl StateStore {
         });
     }
 
-    /// Makes `tmp` the current snapshot unless a newer one is already there.
+    /// Makes `tmp` the current snapshot unless a newer one is already there
+    /// (a builder that finished after an install): then `tmp` is dropped and
+    /// this returns false.
     pub(super) fn promote(&self, tmp: &Path, last: Option<LogId>) -> Result<bool, StorageError> {
         let _g = self.current_guard.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.snapshots.join(CURRENT);
@@ -210,9 +212,37 @@ impl StateStore {
                 }
             }
         }
-        std::fs::rename(tmp, &current).map_err(snap_err)?;
-        crate::durable::sync_dir(&self.snapshots).map_err(snap_err)?;
+        self.rename_current(tmp)?;
         Ok(true)
+    }
+
+    /// Makes an installed snapshot the current one, whatever was there: the
+    /// state is being replaced by it.
+    fn replace_current(&self, tmp: &Path) -> Result<(), StorageError> {
+        let _g = self.current_guard.lock().unwrap_or_else(|p| p.into_inner());
+        self.rename_current(tmp)
+    }
+
+    fn rename_current(&self, tmp: &Path) -> Result<(), StorageError> {
+        std::fs::rename(tmp, self.snapshots.join(CURRENT)).map_err(snap_err)?;
+        crate::durable::sync_dir(&self.snapshots).map_err(snap_err)
+    }
+
+    /// The current snapshot file, opened, with the header read from that
+    /// very file (so the two always agree).
+    pub(super) fn open_current(&self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        let path = self.snapshots.join(CURRENT);
+        let mut file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(snap_err(e)),
+        };
+        let header = snapshot::read_header(BufReader::new(&file)).map_err(snap_err)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(snap_err)?;
+        Ok(Some(Snapshot {
+            meta: header.meta,
+            snapshot: Box::new(tokio::fs::File::from_std(file)),
+        }))
     }
 
     pub(super) fn temp_path(&self, kind: &str) -> PathBuf {
@@ -321,9 +351,10 @@ impl RaftStateMachine<TypeConfig> for StateStore {
             let _ = std::fs::remove_file(&path);
             return Err(snap_err(SnapshotError::NotASnapshot(0)));
         }
-        if self.promote(&path, meta.last_log_id)? {
-            self.commit_snapshot(&header, state, batch)?;
-        }
+        // openraft installs a snapshot only to replace this state: it
+        // replaces it, and the current snapshot file, whatever they hold.
+        self.replace_current(&path)?;
+        self.commit_snapshot(&header, state, batch)?;
         self.remove_received_files();
         let bytes = std::fs::metadata(self.snapshots.join(CURRENT))
             .map(|m| m.len())
@@ -333,18 +364,7 @@ impl RaftStateMachine<TypeConfig> for StateStore {
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
-        let path = self.snapshots.join(CURRENT);
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(snap_err(e)),
-        };
-        let header = snapshot::read_header(BufReader::new(file)).map_err(snap_err)?;
-        let file = tokio::fs::File::open(&path).await.map_err(snap_err)?;
-        Ok(Some(Snapshot {
-            meta: header.meta,
-            snapshot: Box::new(file),
-        }))
+        self.open_current()
     }
 }
 

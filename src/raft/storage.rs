@@ -5,6 +5,7 @@
 //! DATA/audit.db/          sled: the audit chain's recent entries
 //! DATA/audit-archive.jsonl  older audit entries
 //! DATA/snapshots/         the last snapshot file
+//! DATA/cluster-id         the cluster this node belongs to (`cluster_id`)
 //! ```
 //!
 //! Only the log, the vote and snapshot files must survive power loss on

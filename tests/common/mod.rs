@@ -44,9 +44,9 @@ pub fn exe() -> std::path::PathBuf {
     env!("CARGO_BIN_EXE_arqonbus").into()
 }
 
-/// Three nodes started, bootstrapped, with the example constraints loaded.
-pub async fn three_nodes(dir: &std::path::Path, extra: &[&str]) -> LocalCluster {
-    let mut c = LocalCluster::new(&exe(), dir, 3, None)
+/// `n` nodes started and answering, not bootstrapped, with an admin client.
+pub async fn started(dir: &std::path::Path, n: u64, extra: &[&str]) -> (LocalCluster, Client) {
+    let mut c = LocalCluster::new(&exe(), dir, n, None)
         .await
         .expect("cluster prepared")
         .with_args(extra);
@@ -55,6 +55,12 @@ pub async fn three_nodes(dir: &std::path::Path, extra: &[&str]) -> LocalCluster 
     c.wait_until_up(&admin, &c.ids(), WAIT)
         .await
         .expect("nodes up");
+    (c, admin)
+}
+
+/// Three nodes started, bootstrapped, with the example constraints loaded.
+pub async fn three_nodes(dir: &std::path::Path, extra: &[&str]) -> LocalCluster {
+    let (c, admin) = started(dir, 3, extra).await;
     c.bootstrap(&admin).await.expect("cluster init");
     let constraints = constraint_file::parse(
         "examples/constraints.toml",

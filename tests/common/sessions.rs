@@ -19,12 +19,19 @@ use tokio::sync::mpsc;
 pub const SVC: &str = "ml-inference-service";
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// When this test process makes its proposals: one time for all, so a
+/// proposal built again for a retry repeats its timestamp, as a retry must.
+fn made_at() -> UnixMillis {
+    static AT: std::sync::OnceLock<UnixMillis> = std::sync::OnceLock::new();
+    *AT.get_or_init(UnixMillis::now)
+}
+
 pub fn proposal(id: &str, changes: &[(&str, ParamValue)]) -> Proposal {
     Proposal {
         proposal_id: id.into(),
         source: "test-hpo".into(),
         target_system: SVC.into(),
-        timestamp: UnixMillis::now(),
+        timestamp: made_at(),
         changes: changes
             .iter()
             .map(|(p, v)| ProposedChange {

@@ -49,6 +49,9 @@ impl DockerNodes {
         certs: &Path,
         compose_file: &Path,
     ) -> anyhow::Result<(DockerNodes, Access)> {
+        // A dynamically linked build cannot start in the scratch image:
+        // say so now, not after a minute of waiting for the containers.
+        super::static_binary::require_static(exe)?;
         let log = dir.join("docker.log");
         run_tool(
             "docker",
@@ -337,6 +340,6 @@ async fn build_image(
     let context = context.display().to_string();
     run_tool("docker", &args(["build", "-q", "-t", IMAGE, &context]), log)
         .await
-        .context("building the image (the arqonbus binary must be the static build)")?;
+        .context("building the image")?;
     Ok(())
 }

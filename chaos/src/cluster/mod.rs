@@ -9,6 +9,7 @@ mod docker;
 mod firewall;
 mod netns;
 mod process;
+mod static_binary;
 mod tools;
 
 pub use firewall::Direction;

@@ -87,7 +87,10 @@ async fn change(admin: &Client, request: OperatorRequest, what: &str) -> anyhow:
             None => true,
             Some(code) => matches!(
                 code,
-                ErrorCode::NotLeader { .. } | ErrorCode::NoLeader | ErrorCode::NoQuorum
+                ErrorCode::NotLeader { .. }
+                    | ErrorCode::NoLeader
+                    | ErrorCode::NoQuorum
+                    | ErrorCode::OutcomeUnknown
             ),
         };
         if !retryable || start.elapsed() > CHANGE_TIMEOUT {

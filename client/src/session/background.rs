@@ -60,12 +60,15 @@ pub(super) async fn fetch_parameters(
             last_known_good,
             ..
         } => {
-            let saved = shared
+            let changed = shared
                 .core()
                 .lkg
                 .set(&shared.options.target_system, last_known_good.clone());
-            if let Err(e) = saved {
-                tracing::warn!(target: "arqonbus::client", error = %e, "cannot refresh the last-known-good file");
+            if changed {
+                let saved = shared.lkg_file.write(|| shared.core().lkg.render()).await;
+                if let Err(e) = saved {
+                    tracing::warn!(target: "arqonbus::client", error = %e, "cannot refresh the last-known-good file");
+                }
             }
             Ok((live, last_known_good))
         }
@@ -76,11 +79,17 @@ pub(super) async fn fetch_parameters(
     }
 }
 
-/// Heartbeat while connected, backed-off probe while degraded; flushes
-/// the telemetry buffer whenever a probe succeeds and samples wait.
+/// Heartbeat while connected, backed-off probe while degraded, and the
+/// breaker's half-open trial while it is open (nothing before `open_for`
+/// has passed); flushes the telemetry buffer whenever a probe succeeds
+/// and samples wait.
 pub(super) async fn probe(shared: Arc<Shared>) {
     let mut retry = backoff(&shared);
     loop {
+        if let Err(wait) = shared.trial() {
+            tokio::time::sleep(wait).await;
+            continue;
+        }
         match fetch_parameters(&shared).await {
             Ok(_) => {
                 retry.reset();

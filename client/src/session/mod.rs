@@ -18,8 +18,9 @@
 //!   degraded mode, flushes the buffer and resumes the event stream from
 //!   its position.
 //!
-//! While the breaker is open, only the probe reaches the network: it is the
-//! half-open trial, and its answer closes the breaker. Mode changes come as
+//! While the breaker is open nothing reaches the network until `open_for`
+//! has passed; then the probe goes as the half-open trial: its answer
+//! closes the breaker, its failure opens it again. Mode changes come as
 //! a `watch` of [`Mode`], a broadcast of [`ModeChange`] and `tracing` lines
 //! with target `arqonbus::client`.
 
@@ -30,7 +31,7 @@ mod shared;
 pub use mode::{DegradedReason, Mode, ModeChange};
 
 use super::breaker::{Breaker, BreakerSettings};
-use super::last_known_good::{LastKnownGood, LastKnownGoodError, Parameters};
+use super::last_known_good::{LastKnownGood, LastKnownGoodError, LkgFile, Parameters};
 use super::telemetry_buffer::TelemetryBuffer;
 use super::{Client, ClientError, ClientOptions};
 use crate::Failure;
@@ -206,7 +207,8 @@ impl ProposerSession {
             events_from: options.events_from,
         };
         let client = Client::new(options.client)?;
-        let shared = Arc::new(Shared::new(client, settings, core));
+        let lkg_file = LkgFile::new(&options.last_known_good);
+        let shared = Arc::new(Shared::new(client, settings, core, lkg_file));
         let (tx, rx) = mpsc::channel(1024);
         let tasks = vec![
             tokio::spawn(background::watchdog(shared.clone())),

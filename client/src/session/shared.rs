@@ -6,7 +6,7 @@
 use super::mode::{DegradedReason, Mode, ModeChange};
 use super::Settings;
 use crate::breaker::{Breaker, BreakerState};
-use crate::last_known_good::LastKnownGood;
+use crate::last_known_good::{LastKnownGood, LkgFile};
 use crate::telemetry_buffer::TelemetryBuffer;
 use crate::{Client, ClientError, Failure};
 use arqonbus_proto::message::TelemetrySample;
@@ -36,16 +36,19 @@ pub(super) struct Core {
 pub(super) struct Shared {
     pub client: Client,
     pub options: Settings,
+    /// Writes `Core::lkg` to its file, off the runtime threads.
+    pub lkg_file: LkgFile,
     core: Mutex<Core>,
     mode: watch::Sender<Mode>,
     changes: broadcast::Sender<ModeChange>,
 }
 
 impl Shared {
-    pub fn new(client: Client, options: Settings, core: Core) -> Self {
+    pub fn new(client: Client, options: Settings, core: Core, lkg_file: LkgFile) -> Self {
         Shared {
             client,
             options,
+            lkg_file,
             core: Mutex::new(core),
             mode: watch::channel(Mode::Connecting).0,
             changes: broadcast::channel(64).0,
@@ -149,6 +152,12 @@ impl Shared {
             let reason = DegradedReason::NoLeader { silent_for };
             self.set_mode(Mode::Degraded(reason), reason.to_string());
         }
+    }
+
+    /// Whether the probe may go to the network now: while the breaker is
+    /// open it waits out `open_for` and then goes as the half-open trial.
+    pub fn trial(&self) -> Result<(), std::time::Duration> {
+        self.core().breaker.trial(Instant::now())
     }
 
     /// Whether a call may go to the network now (not degraded, breaker

@@ -1,20 +1,24 @@
-//! Checking an audit chain: every hash recomputed, every link followed.
+//! Checking an audit chain: every hash recomputed, every link followed,
+//! from a known start.
 //!
 //! The checker takes entries in order from any source (the archive file,
 //! the node's database, entries fetched over the network) and names the
-//! first index that does not verify.
+//! first index that does not verify. It starts at genesis (entry 1 follows
+//! the all-zero hash) or at a checkpoint, an entry whose index and hash
+//! are known from elsewhere (an earlier verification's head): nothing is
+//! taken on trust. Entries that are not there at the start are reported
+//! as a gap, never skipped.
 
-use crate::audit::entry::{AuditEntry, AuditHead, GENESIS};
+use crate::audit::entry::{AuditEntry, AuditHead, Hash, GENESIS};
 
 /// What a successful check saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
     /// Entries checked.
     pub count: u64,
-    /// The first index seen; above 1 when older entries were not supplied,
-    /// in which case that entry's `prev_hash` is taken on trust.
+    /// The first index checked: 1, or the one after the checkpoint.
     pub first_index: u64,
-    /// The last entry checked.
+    /// The last entry checked (the start when none was).
     pub head: AuditHead,
 }
 
@@ -29,8 +33,12 @@ pub enum VerifyError {
         "audit entry {index}: expected index {expected} (an entry is missing or out of order)"
     )]
     Gap { index: u64, expected: u64 },
+    #[error("gap {from}..{to}: these entries are not there to check")]
+    Missing { from: u64, to: u64 },
     #[error("audit entry 1 must follow the all-zero genesis hash")]
     BadGenesis,
+    #[error("audit entry {index} does not have the checkpoint's hash")]
+    NotTheCheckpoint { index: u64 },
     #[error("audit entry {index}: unreadable: {reason}")]
     Unreadable { index: u64, reason: String },
 }
@@ -42,65 +50,116 @@ impl VerifyError {
             VerifyError::BadHash { index }
             | VerifyError::BrokenLink { index }
             | VerifyError::Gap { index, .. }
+            | VerifyError::NotTheCheckpoint { index }
             | VerifyError::Unreadable { index, .. } => *index,
+            VerifyError::Missing { from, .. } => *from,
             VerifyError::BadGenesis => 1,
         }
     }
 }
 
 /// An incremental checker, for chains too long to hold in memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Verifier {
-    head: Option<AuditHead>,
+    /// The last entry known good: the start, then each entry checked.
+    head: AuditHead,
     first_index: u64,
     count: u64,
 }
 
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Verifier {
+    /// A checker that starts at genesis: the first entry must be 1.
     pub fn new() -> Self {
-        Self::default()
+        Self::from_checkpoint(AuditHead::default())
+    }
+
+    /// A checker that starts after `checkpoint`: entries up to its index
+    /// are passed over (the checkpoint's own must have its hash), and the
+    /// next must follow it.
+    pub fn from_checkpoint(checkpoint: AuditHead) -> Self {
+        Verifier {
+            head: checkpoint,
+            first_index: checkpoint.index + 1,
+            count: 0,
+        }
     }
 
     /// Checks the next entry in order.
     pub fn push(&mut self, entry: &AuditEntry) -> Result<(), VerifyError> {
         let index = entry.index;
-        match self.head {
-            None => {
-                if index == 1 && entry.prev_hash != GENESIS {
-                    return Err(VerifyError::BadGenesis);
-                }
-                self.first_index = index;
-            }
-            Some(prev) => {
-                if index != prev.index + 1 {
-                    return Err(VerifyError::Gap {
-                        index,
-                        expected: prev.index + 1,
-                    });
-                }
-                if entry.prev_hash != prev.hash {
-                    return Err(VerifyError::BrokenLink { index });
-                }
-            }
+        let expected = self.head.index + 1;
+        if self.count == 0 && index < expected {
+            return self.pass_over(entry);
+        }
+        if index != expected {
+            return Err(match self.count {
+                0 => VerifyError::Missing {
+                    from: expected,
+                    to: index.saturating_sub(1),
+                },
+                _ => VerifyError::Gap { index, expected },
+            });
+        }
+        if entry.prev_hash != self.head.hash {
+            return Err(match index {
+                1 => VerifyError::BadGenesis,
+                _ => VerifyError::BrokenLink { index },
+            });
         }
         if entry.compute_hash() != entry.hash {
             return Err(VerifyError::BadHash { index });
         }
-        self.head = Some(entry.head());
+        self.head = entry.head();
         self.count += 1;
         Ok(())
+    }
+
+    /// An entry at or before the start: the checkpoint's own must be it.
+    fn pass_over(&self, entry: &AuditEntry) -> Result<(), VerifyError> {
+        if entry.index != self.head.index {
+            return Ok(());
+        }
+        if entry.hash != self.head.hash || entry.compute_hash() != entry.hash {
+            return Err(VerifyError::NotTheCheckpoint { index: entry.index });
+        }
+        Ok(())
+    }
+
+    /// The next index this checker wants.
+    pub fn next_index(&self) -> u64 {
+        self.head.index + 1
     }
 
     pub fn finish(self) -> VerifyReport {
         VerifyReport {
             count: self.count,
             first_index: self.first_index,
-            head: self.head.unwrap_or_default(),
+            head: self.head,
         }
     }
 }
 
-/// Checks a whole chain given in order.
+/// A checkpoint as `INDEX:HASH` (the hash as 64 hex digits).
+pub fn parse_checkpoint(text: &str) -> Result<AuditHead, String> {
+    let (index, hash) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}` is not INDEX:HASH"))?;
+    let index: u64 = index
+        .parse()
+        .map_err(|_| format!("`{index}` is not an entry index"))?;
+    let mut bytes: Hash = GENESIS;
+    hex::decode_to_slice(hash, &mut bytes)
+        .map_err(|_| format!("`{hash}` is not a hash of 64 hex digits"))?;
+    Ok(AuditHead { index, hash: bytes })
+}
+
+/// Checks a whole chain given in order, from genesis.
 pub fn verify<'a>(
     entries: impl IntoIterator<Item = &'a AuditEntry>,
 ) -> Result<VerifyReport, VerifyError> {
@@ -112,45 +171,4 @@ pub fn verify<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::audit_chain as chain;
-
-    #[test]
-    fn a_good_chain_verifies_and_reports_its_head() {
-        let c = chain(5);
-        let r = verify(&c).expect("verifies");
-        assert_eq!(r.count, 5);
-        assert_eq!(r.first_index, 1);
-        assert_eq!(r.head, c[4].head());
-        let tail = verify(&c[2..]).expect("a suffix verifies from its anchor");
-        assert_eq!(tail.first_index, 3);
-    }
-
-    #[test]
-    fn each_kind_of_damage_names_its_index() {
-        let mut c = chain(5);
-        c[2].details = "edited".into();
-        assert_eq!(verify(&c), Err(VerifyError::BadHash { index: 3 }));
-
-        let mut c = chain(5);
-        c[2].details = "edited".into();
-        c[2].hash = c[2].compute_hash();
-        assert_eq!(verify(&c), Err(VerifyError::BrokenLink { index: 4 }));
-
-        let mut c = chain(5);
-        c.remove(1);
-        assert_eq!(
-            verify(&c),
-            Err(VerifyError::Gap {
-                index: 3,
-                expected: 2
-            })
-        );
-
-        let mut c = chain(2);
-        c[0].prev_hash = [1; 32];
-        c[0].hash = c[0].compute_hash();
-        assert_eq!(verify(&c).map_err(|e| e.index()), Err(1));
-    }
-}
+mod tests;

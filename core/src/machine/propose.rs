@@ -1,14 +1,15 @@
 //! `apply` for proposals: the decided-table look-up first (a retry gets the
-//! recorded decision, a different proposal under the same id is a
-//! conflict), then the staleness check, then the decision, its event and
-//! its record.
+//! recorded decision; a different proposal under the same id, or the same
+//! one stamped with another timestamp, is a conflict), then the staleness
+//! check (`decided::Staleness`), then the decision, its event and its
+//! record.
 //!
 //! An approved change is only recorded here: rollouts (a later issue) will
 //! move live parameters. Nothing in `live` or `last_known_good` changes.
 
 use super::State;
 use crate::command::{CommandError, CommandResult, Outcome};
-use crate::decided::Decided;
+use crate::decided::{Decided, Staleness, AHEAD_MS};
 use crate::events::EventBody;
 use crate::proposal::{Decision, ProposalSpec, MAX_AGE_MS};
 
@@ -17,25 +18,25 @@ impl State {
         if let Some(problem) = spec.shape_problem() {
             return Err(CommandError::InvalidProposal(problem));
         }
-        let fingerprint = spec.fingerprint();
+        let fingerprint = spec.fingerprint().map_err(|e| {
+            CommandError::InvalidProposal(format!("its content does not encode: {e}"))
+        })?;
         if let Some(known) = self.decided.get(&spec.proposal_id) {
-            return if known.fingerprint == fingerprint {
+            return if known.fingerprint != fingerprint {
+                Err(CommandError::Conflict(spec.proposal_id.clone()))
+            } else if known.timestamp_ms != spec.timestamp_ms {
+                Err(CommandError::RetryRestamped {
+                    proposal_id: spec.proposal_id.clone(),
+                    recorded_ms: known.timestamp_ms,
+                })
+            } else {
                 Ok(Outcome::Proposal {
                     decision: known.decision.clone(),
                     first: false,
                 })
-            } else {
-                Err(CommandError::Conflict(spec.proposal_id.clone()))
             };
         }
-        let horizon = i64::try_from(at_ms.saturating_sub(MAX_AGE_MS)).unwrap_or(i64::MAX);
-        if spec.timestamp_ms < horizon {
-            return Err(CommandError::StaleProposal {
-                timestamp_ms: spec.timestamp_ms,
-                now_ms: at_ms,
-                max_age_ms: MAX_AGE_MS,
-            });
-        }
+        stale(&self.decided, spec.timestamp_ms, at_ms)?;
         let target = self
             .targets
             .get_mut(&spec.target)
@@ -50,11 +51,40 @@ impl State {
                 target: spec.target.clone(),
                 fingerprint,
                 decision: decision.clone(),
+                timestamp_ms: spec.timestamp_ms,
             },
         );
         Ok(Outcome::Proposal {
             decision,
             first: true,
         })
+    }
+}
+
+/// Refuses a new id whose timestamp the staleness rule refuses.
+fn stale(
+    table: &crate::decided::DecidedTable,
+    timestamp_ms: i64,
+    at_ms: u64,
+) -> Result<(), CommandError> {
+    let now = i64::try_from(at_ms).unwrap_or(i64::MAX);
+    match Staleness::check(table, timestamp_ms, at_ms) {
+        Ok(()) => Ok(()),
+        Err(Staleness::TooNew) => Err(CommandError::FutureProposal {
+            timestamp_ms,
+            now_ms: at_ms,
+            max_ahead_ms: AHEAD_MS,
+        }),
+        Err(Staleness::TooOld) => Err(CommandError::StaleProposal {
+            timestamp_ms,
+            now_ms: at_ms,
+            max_age_ms: MAX_AGE_MS,
+        }),
+        // What is accepted now starts just after the floor.
+        Err(Staleness::Forgotten { floor_ms }) => Err(CommandError::StaleProposal {
+            timestamp_ms,
+            now_ms: at_ms,
+            max_age_ms: now.saturating_sub(floor_ms).saturating_sub(1).max(0) as u64,
+        }),
     }
 }

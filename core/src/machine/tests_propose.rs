@@ -2,7 +2,7 @@
 //! and conflicts), staleness, roles, and per-target event numbering.
 
 use super::*;
-use crate::decided::RETAIN_MS;
+use crate::decided::WINDOW_MS;
 use crate::events::EventBody;
 use crate::proposal::{Decision, ProposalSpec, Verdict};
 use crate::role::Role;
@@ -92,7 +92,6 @@ fn a_retry_gets_the_recorded_decision_and_a_reused_id_is_a_conflict() {
     let events = s.targets[SVC].events.clone();
 
     let mut retry = p.clone();
-    retry.timestamp_ms = 99;
     retry.source = "another-label".into();
     let r = propose(&mut s, 3, &retry);
     let (again, is_first) = decision(&r);
@@ -101,6 +100,19 @@ fn a_retry_gets_the_recorded_decision_and_a_reused_id_is_a_conflict() {
     assert_eq!(s.targets[SVC].events, events, "no new event");
     assert_eq!(r.audit[0].action, "proposal");
     assert!(r.audit[0].details.starts_with("duplicate"));
+
+    let mut restamped = p.clone();
+    restamped.timestamp_ms = 99;
+    let r = propose(&mut s, 3, &restamped);
+    assert_eq!(
+        r.result,
+        Err(CommandError::RetryRestamped {
+            proposal_id: "p".into(),
+            recorded_ms: p.timestamp_ms
+        }),
+        "a retry repeats its timestamp: once forgotten, that is what is checked"
+    );
+    assert_eq!(s.targets[SVC].events, events);
 
     let different = spec("p", &[("batch_size", ParamValue::Int(49))]);
     let r = propose(&mut s, 4, &different);
@@ -116,11 +128,9 @@ fn the_decided_look_up_comes_before_the_staleness_check() {
     let mut p = spec("old", &[("batch_size", ParamValue::Int(48))]);
     p.timestamp_ms = 1_000;
     decision(&propose(&mut s, 1_000, &p));
-    // Still remembered at the retention horizon, though by then stale.
-    let now = 1_000 + RETAIN_MS;
-    let mut stale_retry = p.clone();
-    stale_retry.timestamp_ms = 0;
-    let (_, first) = decision(&propose(&mut s, now, &stale_retry));
+    // Still remembered past the window, though by then stale.
+    let now = 2_000 + WINDOW_MS;
+    let (_, first) = decision(&propose(&mut s, now, &p));
     assert!(!first);
     let mut new = spec("new", &[("batch_size", ParamValue::Int(48))]);
     new.timestamp_ms = 0;

@@ -94,7 +94,7 @@ async fn snapshot_then_rest(commands: Vec<Command>, cut: usize, retention: Reten
     let report = follower
         .sm
         .audit()
-        .verify()
+        .verify(None)
         .expect("readable")
         .expect("verifies");
     assert_eq!(report.head, full.sm.read(|a| a.state.audit));
@@ -156,4 +156,76 @@ async fn a_damaged_snapshot_is_refused_and_changes_nothing() {
     assert!(result.is_err(), "a damaged snapshot was installed");
     assert_eq!(fingerprint(&follower.sm), before, "state changed");
     assert_eq!(follower.sm.audit().first_index().expect("audit"), None);
+}
+
+fn overrides(n: usize) -> Vec<Command> {
+    (0..n)
+        .map(arqonbus_core::testing::sample_override)
+        .collect()
+}
+
+async fn build(n: &mut Node) -> openraft::storage::Snapshot<TypeConfig> {
+    n.sm.get_snapshot_builder()
+        .await
+        .build_snapshot()
+        .await
+        .expect("build")
+}
+
+async fn install(n: &mut Node, snap: openraft::storage::Snapshot<TypeConfig>) {
+    let mut receiving = n.sm.begin_receiving_snapshot().await.expect("begin");
+    let mut source = *snap.snapshot;
+    tokio::io::copy(&mut source, &mut *receiving)
+        .await
+        .expect("transfer");
+    n.sm.install_snapshot(&snap.meta, receiving)
+        .await
+        .expect("install");
+}
+
+/// The meta of the current snapshot file, read from the file itself.
+fn current_meta(n: &Node) -> SnapshotMeta {
+    let path = n.sm.snapshots.join(CURRENT);
+    let file = std::fs::File::open(path).expect("a current snapshot");
+    snapshot::read_header(BufReader::new(file))
+        .expect("header")
+        .meta
+}
+
+#[tokio::test]
+async fn an_installed_snapshot_replaces_the_state_even_below_a_newer_file() {
+    let all = entries(&overrides(20));
+    let mut source = node(Retention::default());
+    source.sm.apply(all[..6].to_vec()).await.expect("apply");
+    let older = build(&mut source).await;
+
+    let mut n = node(Retention::default());
+    n.sm.apply(all.clone()).await.expect("apply all");
+    build(&mut n).await;
+    let meta = older.meta.clone();
+    install(&mut n, older).await;
+
+    assert_eq!(fingerprint(&n.sm), fingerprint(&source.sm), "not replaced");
+    assert_eq!(current_meta(&n).last_log_id, meta.last_log_id);
+}
+
+#[tokio::test]
+async fn a_build_overtaken_by_an_install_answers_with_the_current_snapshot() {
+    let all = entries(&overrides(20));
+    let mut n = node(Retention::default());
+    n.sm.apply(all[..4].to_vec()).await.expect("apply");
+    let mut builder = n.sm.get_snapshot_builder().await;
+
+    let mut ahead = node(Retention::default());
+    ahead.sm.apply(all.clone()).await.expect("apply all");
+    let newer = build(&mut ahead).await;
+    install(&mut n, newer).await;
+
+    let built = builder.build_snapshot().await.expect("build");
+    assert_eq!(
+        built.meta,
+        current_meta(&n),
+        "the answer names the file it hands over"
+    );
+    assert_eq!(built.meta.last_log_id, all.last().map(|e| e.log_id));
 }

@@ -215,8 +215,15 @@ impl Wal {
 
     /// Entries with indexes in `[from, to)` that are still readable.
     pub fn read(&self, from: u64, to: u64) -> Result<Vec<Entry>, WalError> {
+        self.read_limited(from, to, u64::MAX)
+    }
+
+    /// Entries `from..to` in order, stopping before the one that would take
+    /// the records read past `budget` bytes (the first is always read).
+    pub fn read_limited(&self, from: u64, to: u64, budget: u64) -> Result<Vec<Entry>, WalError> {
         let from = from.max(self.first_readable());
         let mut out = Vec::new();
+        let mut used = 0u64;
         for s in &self.segments {
             let end = s.first_index + s.locs.len() as u64;
             if end <= from || s.first_index >= to {
@@ -225,6 +232,10 @@ impl Wal {
             let lo = from.saturating_sub(s.first_index) as usize;
             let hi = (to.min(end) - s.first_index) as usize;
             for i in lo..hi {
+                used += u64::from(s.locs[i].len);
+                if used > budget && !out.is_empty() {
+                    return Ok(out);
+                }
                 out.push(s.read(i)?);
             }
         }

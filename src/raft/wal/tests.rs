@@ -177,3 +177,18 @@ fn purge_deletes_whole_segments_below_the_purged_id() {
         .expect("the log goes on after a full purge");
     assert_eq!(indexes(&wal, 0, 100), [7]);
 }
+
+#[test]
+fn a_limited_read_stops_at_its_budget_but_always_reads_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wal = Wal::open(dir.path()).expect("open");
+    wal.append((1..=6).map(|i| entry(1, i)).collect())
+        .expect("append");
+    let one = crate::record::encoded_len(&entry(1, 1)).expect("size") as u64;
+    let ids = |v: Vec<Entry>| v.iter().map(|e| e.log_id.index).collect::<Vec<_>>();
+    let read = |budget| ids(wal.read_limited(2, 7, budget).expect("read"));
+    assert_eq!(read(u64::MAX), [2, 3, 4, 5, 6]);
+    assert_eq!(read(3 * one), [2, 3, 4]);
+    assert_eq!(read(3 * one - 1), [2, 3]);
+    assert_eq!(read(1), [2], "the first entry even over the budget");
+}
