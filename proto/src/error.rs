@@ -90,6 +90,8 @@ pub enum CodecError {
     FrameTooLarge { len: usize, limit: usize },
     #[error("body of {len} bytes once decompressed is over the limit of {limit}")]
     BodyTooLarge { len: usize, limit: usize },
+    #[error("decoded, the message would take over {limit} bytes of memory ({len} counted so far)")]
+    DecodedTooLarge { len: usize, limit: usize },
     #[error("frame version {0} is not supported")]
     UnknownVersion(u8),
     #[error("message type 0x{0:02x} is unknown")]
@@ -121,12 +123,12 @@ impl CodecError {
     /// The error code a server answers with when a frame fails to decode.
     pub fn to_wire(&self) -> ErrorCode {
         match self {
-            CodecError::FrameTooLarge { len, limit } | CodecError::BodyTooLarge { len, limit } => {
-                ErrorCode::TooLarge {
-                    size: *len as u64,
-                    limit: *limit as u64,
-                }
-            }
+            CodecError::FrameTooLarge { len, limit }
+            | CodecError::BodyTooLarge { len, limit }
+            | CodecError::DecodedTooLarge { len, limit } => ErrorCode::TooLarge {
+                size: *len as u64,
+                limit: *limit as u64,
+            },
             CodecError::UnknownVersion(v) => ErrorCode::UnsupportedVersion {
                 received: *v,
                 supported: super::SUPPORTED_VERSIONS.to_vec(),

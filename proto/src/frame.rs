@@ -11,7 +11,7 @@
 //! ```
 
 use super::error::CodecError;
-use super::limits::{COMPRESS_THRESHOLD, MAX_BODY_LEN, MAX_FRAME_LEN};
+use super::limits::{max_body_len, COMPRESS_THRESHOLD, MAX_BODY_LEN, MAX_FRAME_LEN};
 
 /// Flag bit: the body is an LZ4 block preceded by its decompressed length.
 pub const FLAG_LZ4: u8 = 0x01;
@@ -94,36 +94,49 @@ pub fn split(frame: &[u8]) -> Result<(Header, &[u8]), CodecError> {
     Ok((header, &rest[HEADER_LEN..]))
 }
 
-/// The body of a frame, decompressed if its header says so, with the
-/// decompressed size checked against [`MAX_BODY_LEN`] before allocating.
-pub fn body(header: &Header, payload: &[u8]) -> Result<Vec<u8>, CodecError> {
-    if !header.compressed() {
-        return Ok(payload.to_vec());
-    }
-    let (size, block) = match payload.get(..4) {
-        Some(s) => (
+/// The length of a frame's body once decompressed, and the LZ4 block when
+/// it is compressed: checked against its type's limit
+/// ([`max_body_len`]) and, for a block, against what LZ4 can expand to,
+/// before anything is allocated.
+pub fn body_len<'a>(
+    header: &Header,
+    payload: &'a [u8],
+) -> Result<(usize, Option<&'a [u8]>), CodecError> {
+    let limit = max_body_len(header.msg_type);
+    let (size, block) = match (header.compressed(), payload.get(..4)) {
+        (false, _) => (payload.len(), None),
+        (true, Some(s)) => (
             u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize,
-            &payload[4..],
+            Some(&payload[4..]),
         ),
-        None => {
+        (true, None) => {
             return Err(CodecError::Truncated {
                 needed: 4,
                 have: payload.len(),
             })
         }
     };
-    if size > MAX_BODY_LEN {
-        return Err(CodecError::BodyTooLarge {
-            len: size,
-            limit: MAX_BODY_LEN,
-        });
+    if size > limit {
+        return Err(CodecError::BodyTooLarge { len: size, limit });
     }
-    if size > block.len().saturating_mul(LZ4_MAX_RATIO) {
-        return Err(CodecError::Decompress(format!(
-            "{} compressed bytes cannot hold {size} bytes",
-            block.len()
-        )));
+    if let Some(block) = block {
+        if size > block.len().saturating_mul(LZ4_MAX_RATIO) {
+            return Err(CodecError::Decompress(format!(
+                "{} compressed bytes cannot hold {size} bytes",
+                block.len()
+            )));
+        }
     }
+    Ok((size, block))
+}
+
+/// The body of a frame, decompressed if its header says so, with the
+/// decompressed size checked against its type's limit before allocating.
+pub fn body(header: &Header, payload: &[u8]) -> Result<Vec<u8>, CodecError> {
+    let (size, block) = match body_len(header, payload)? {
+        (_, None) => return Ok(payload.to_vec()),
+        (size, Some(block)) => (size, block),
+    };
     let mut out = vec![0u8; size];
     let n = lz4_flex::block::decompress_into(block, &mut out)
         .map_err(|e| CodecError::Decompress(e.to_string()))?;

@@ -7,6 +7,7 @@
 //! Pure: no async runtime and no sockets. Reading frames off a stream is
 //! `arqonbus-transport`'s.
 
+mod bounded;
 pub mod codec;
 pub mod convert;
 pub mod envelope;

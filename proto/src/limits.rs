@@ -10,12 +10,60 @@ pub const MAX_FRAME_LEN: usize = 4 * 1024 * 1024;
 /// Largest body once decompressed; also the bincode decoding limit.
 pub const MAX_BODY_LEN: usize = 16 * 1024 * 1024;
 
+/// Largest body of a `telemetry_batch` once decompressed: the only
+/// request that needs more than a few KiB.
+pub const MAX_TELEMETRY_BODY_LEN: usize = 4 * 1024 * 1024;
+
+/// Largest body of a `proposal` or an `operate` once decompressed (the
+/// largest valid proposal, 256 changes with the longest values and
+/// reasons, is about 830 KiB).
+pub const MAX_REQUEST_BODY_LEN: usize = 1024 * 1024;
+
+/// Largest body of a `subscribe` once decompressed (256 targets of the
+/// longest names take about 36 KiB).
+pub const MAX_SUBSCRIBE_BODY_LEN: usize = 64 * 1024;
+
+/// Largest body of a `status_query` once decompressed.
+pub const MAX_STATUS_QUERY_BODY_LEN: usize = 4 * 1024;
+
+/// A frame's decoded form may take this many times its type's body limit
+/// in memory (see [`max_decoded_len`]).
+pub const DECODED_FACTOR: usize = 4;
+
+/// The largest body, compressed or not, a frame of `msg_type` may carry
+/// once decompressed; over it is `too_large`, checked before anything is
+/// decompressed. Replies (which clients decode) may use all of
+/// [`MAX_BODY_LEN`].
+pub fn max_body_len(msg_type: u8) -> usize {
+    use crate::codec::msg_type as t;
+    match msg_type {
+        t::TELEMETRY_BATCH => MAX_TELEMETRY_BODY_LEN,
+        t::PROPOSAL | t::OPERATE => MAX_REQUEST_BODY_LEN,
+        t::SUBSCRIBE => MAX_SUBSCRIBE_BODY_LEN,
+        t::STATUS_QUERY => MAX_STATUS_QUERY_BODY_LEN,
+        _ => MAX_BODY_LEN,
+    }
+}
+
+/// The memory a frame of `msg_type` may take once decoded, as the decoder
+/// counts it: each string its bytes plus 16, each sequence element its
+/// in-memory size, each map entry twice the size of its key and value (a
+/// map's first entry a whole B-tree node of 11). Over it is `too_large`.
+pub fn max_decoded_len(msg_type: u8) -> usize {
+    DECODED_FACTOR * max_body_len(msg_type)
+}
+
 /// Bodies at least this long are compressed by our encoder when that makes
 /// them smaller. Not normative: a receiver accepts either form.
 pub const COMPRESS_THRESHOLD: usize = 16 * 1024;
 
 /// Samples in one telemetry batch.
 pub const MAX_SAMPLES_PER_BATCH: usize = 1024;
+
+/// Elements any one sequence or map may announce: the most any message
+/// holds (a telemetry batch's samples). Checked while decoding, before the
+/// first element, so a count cannot make the decoder build more.
+pub const MAX_ELEMENTS: usize = MAX_SAMPLES_PER_BATCH;
 
 /// Entries in one metric map (a sample's metrics, an expected or observed
 /// impact).
