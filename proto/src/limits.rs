@@ -126,6 +126,46 @@ pub fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
+/// Makes client-supplied text fit a text field: control characters other
+/// than tab and newline become U+FFFD, and the result is cut to
+/// [`MAX_TEXT_LEN`] bytes at a character boundary.
+pub fn fit_text(text: &str) -> String {
+    let clean: String = clip(text, MAX_TEXT_LEN * 2)
+        .chars()
+        .map(|c| match c.is_control() && c != '\n' && c != '\t' {
+            true => char::REPLACEMENT_CHARACTER,
+            false => c,
+        })
+        .collect();
+    truncate(clean, MAX_TEXT_LEN)
+}
+
+/// The first `max` bytes of `text` at most, cut at a character boundary:
+/// what a log line or an error quotes of a client's string.
+pub fn clip(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Bytes of a client's string a log line or an error path quotes.
+pub const QUOTED_LEN: usize = 64;
+
+/// A map key as an error path quotes it: as is when it is a name, else
+/// its first [`QUOTED_LEN`] bytes, escaped, then `…`.
+pub fn quote_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if crate::validate::is_name(key) {
+        return key.into();
+    }
+    let shown: String = clip(key, QUOTED_LEN).escape_debug().collect();
+    match shown.len() < key.len() {
+        true => format!("{shown}…").into(),
+        false => shown.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +177,18 @@ mod tests {
         assert_eq!(core::MAX_ENUM_VALUES, MAX_ENUM_VALUES);
         assert_eq!(core::MAX_VALUE_LEN, MAX_TEXT_LEN);
         assert!(core::MAX_NAME_LEN + "values_".len() <= MAX_NAME_LEN);
+    }
+
+    #[test]
+    fn quoted_client_text_fits_and_is_clean() {
+        let long = "é".repeat(2000);
+        assert!(fit_text(&long).len() <= MAX_TEXT_LEN);
+        assert_eq!(fit_text("a\u{7}b\nc"), "a\u{fffd}b\nc");
+        assert_eq!(clip("héllo", 2), "h");
+        assert_eq!(quote_key("latency_p99"), "latency_p99");
+        let key = format!("a\r{}", "x".repeat(500));
+        let odd = quote_key(&key);
+        assert!(odd.starts_with("a\\r") && odd.ends_with('…') && odd.len() < 80);
     }
 
     #[test]

@@ -316,3 +316,41 @@ fn signed_bytes_are_context_header_seq_time_and_body() {
     let frame_body = Message::Request(env, req).encode_body().unwrap();
     assert!(frame_body.ends_with(&body));
 }
+
+#[test]
+fn every_error_reply_fits_its_own_limits() {
+    let Message::Request(env, Request::TelemetryBatch(b)) = message("telemetry_batch") else {
+        panic!("catalogue changed")
+    };
+    let Message::Request(_, Request::Proposal(p)) = message("proposal") else {
+        panic!("catalogue changed")
+    };
+    let long = "m".repeat(1000);
+    let huge = "x".repeat(100_000);
+    let control = format!("a\u{7}b\r\n{}", "é".repeat(700));
+    for key in [long, huge, control] {
+        let mut sample = b.samples[0].clone();
+        sample.metrics.insert(key.clone(), 1.0);
+        let batch = Request::TelemetryBatch(TelemetryBatch {
+            samples: vec![sample],
+        });
+        let mut proposal = p.clone();
+        proposal.expected_impact.insert(key.clone(), 1.0);
+        for request in [batch, Request::Proposal(proposal)] {
+            let m = Message::Request(env.clone(), request);
+            let err = decode(&raw(&m)).unwrap_err();
+            let reply = Message::Reply(Reply::Error(err.reply()));
+            let frame = encode(&reply).unwrap_or_else(|e| panic!("{err:?} cannot be sent: {e}"));
+            let Ok(Message::Reply(Reply::Error(back))) = decode(&frame) else {
+                panic!("the reply decodes")
+            };
+            let ErrorCode::InvalidMessage { field, .. } = back.code else {
+                panic!("{back:?}")
+            };
+            assert!(
+                field.starts_with("samples[0].metrics.") || field.starts_with("expected_impact.")
+            );
+            assert!(frame.len() < 4 * 1024, "{} bytes", frame.len());
+        }
+    }
+}

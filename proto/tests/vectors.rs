@@ -103,6 +103,7 @@ fn the_spec_quotes_the_code() {
         ("MAX_STATUS_QUERY_BODY_LEN", MAX_STATUS_QUERY_BODY_LEN),
         ("DECODED_FACTOR", DECODED_FACTOR),
         ("MAX_ELEMENTS", MAX_ELEMENTS),
+        ("QUOTED_LEN", QUOTED_LEN),
     ] {
         let row = format!("| {name} | {value} |");
         assert!(spec.contains(&row), "PROTOCOL.md lacks the row {row:?}");
