@@ -19,6 +19,8 @@ pub const FLAG_LZ4: u8 = 0x01;
 pub const PREFIX_LEN: usize = 4;
 /// Bytes of version, flags and type.
 pub const HEADER_LEN: usize = 3;
+/// Bytes of `raw_len`, after the header of a compressed frame.
+pub const RAW_LEN_LEN: usize = 4;
 /// LZ4 never produces more than 255 output bytes per input byte; a larger
 /// declared size is a lie and is refused before anything is allocated.
 const LZ4_MAX_RATIO: usize = 255;
@@ -94,40 +96,54 @@ pub fn split(frame: &[u8]) -> Result<(Header, &[u8]), CodecError> {
     Ok((header, &rest[HEADER_LEN..]))
 }
 
-/// The length of a frame's body once decompressed, and the LZ4 block when
-/// it is compressed: checked against its type's limit
-/// ([`max_body_len`]) and, for a block, against what LZ4 can expand to,
-/// before anything is allocated.
-pub fn body_len<'a>(
+/// The length a frame's body will have once decompressed, from what its
+/// first bytes declare (`len`: the length prefix; `raw_len`: for a
+/// compressed frame, the 4 bytes after the header), checked against its
+/// type's limit ([`max_body_len`]) and against what LZ4 can expand to,
+/// before the body is read or anything allocated.
+pub fn declared_body_len(
     header: &Header,
-    payload: &'a [u8],
-) -> Result<(usize, Option<&'a [u8]>), CodecError> {
+    len: usize,
+    raw_len: Option<usize>,
+) -> Result<usize, CodecError> {
     let limit = max_body_len(header.msg_type);
-    let (size, block) = match (header.compressed(), payload.get(..4)) {
-        (false, _) => (payload.len(), None),
-        (true, Some(s)) => (
-            u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize,
-            Some(&payload[4..]),
-        ),
+    let payload = len.saturating_sub(HEADER_LEN);
+    let size = match (header.compressed(), raw_len) {
+        (false, _) => payload,
+        (true, Some(size)) => size,
         (true, None) => {
             return Err(CodecError::Truncated {
                 needed: 4,
-                have: payload.len(),
+                have: payload,
             })
         }
     };
     if size > limit {
         return Err(CodecError::BodyTooLarge { len: size, limit });
     }
-    if let Some(block) = block {
-        if size > block.len().saturating_mul(LZ4_MAX_RATIO) {
-            return Err(CodecError::Decompress(format!(
-                "{} compressed bytes cannot hold {size} bytes",
-                block.len()
-            )));
-        }
+    let block = payload.saturating_sub(RAW_LEN_LEN);
+    if header.compressed() && size > block.saturating_mul(LZ4_MAX_RATIO) {
+        return Err(CodecError::Decompress(format!(
+            "{block} compressed bytes cannot hold {size} bytes"
+        )));
     }
-    Ok((size, block))
+    Ok(size)
+}
+
+/// The length of a frame's body once decompressed, and the LZ4 block when
+/// it is compressed, checked as [`declared_body_len`] does.
+pub fn body_len<'a>(
+    header: &Header,
+    payload: &'a [u8],
+) -> Result<(usize, Option<&'a [u8]>), CodecError> {
+    let raw_len = payload
+        .get(..RAW_LEN_LEN)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize);
+    let size = declared_body_len(header, payload.len() + HEADER_LEN, raw_len)?;
+    match header.compressed() {
+        true => Ok((size, payload.get(RAW_LEN_LEN..))),
+        false => Ok((size, None)),
+    }
 }
 
 /// The body of a frame, decompressed if its header says so, with the

@@ -62,13 +62,21 @@ pub enum TlsError {
     },
 }
 
-/// QUIC transport timing shared by the server and client configs.
+/// QUIC transport timing and limits shared by the server and client
+/// configs. The limits are set explicitly, never left to quinn's defaults:
+/// they are what one connection may hold of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransportTuning {
     /// How often an idle connection sends a keep-alive.
     pub keep_alive_interval: Duration,
     /// How long a silent connection lives; also bounds a dial to a dead peer.
     pub idle_timeout: Duration,
+    /// Bidirectional streams the other side may have open at once.
+    pub max_streams: u32,
+    /// Bytes one stream may have in flight before its reader takes them.
+    pub stream_window: u32,
+    /// Bytes all streams of one connection may have in flight together.
+    pub connection_window: u32,
 }
 
 impl Default for TransportTuning {
@@ -76,6 +84,9 @@ impl Default for TransportTuning {
         TransportTuning {
             keep_alive_interval: Duration::from_millis(300),
             idle_timeout: Duration::from_millis(1500),
+            max_streams: 64,
+            stream_window: 1024 * 1024,
+            connection_window: 8 * 1024 * 1024,
         }
     }
 }
@@ -93,7 +104,12 @@ impl TransportTuning {
         let mut config = TransportConfig::default();
         config
             .keep_alive_interval(Some(self.keep_alive_interval))
-            .max_idle_timeout(Some(idle));
+            .max_idle_timeout(Some(idle))
+            .max_concurrent_bidi_streams(self.max_streams.into())
+            .max_concurrent_uni_streams(0u32.into())
+            .stream_receive_window(self.stream_window.into())
+            .receive_window(self.connection_window.into())
+            .send_window(u64::from(self.connection_window));
         Ok(Arc::new(config))
     }
 }
