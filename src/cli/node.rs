@@ -1,6 +1,7 @@
 //! `arqonbus node`: run one node until SIGTERM or SIGINT.
 
 use arqonbus::node::config::{ClientDeadlines, NodeConfig, RaftTimings};
+use arqonbus::node::limits::Limits;
 use arqonbus::node::Node;
 use clap::Args;
 use std::net::SocketAddr;
@@ -40,6 +41,15 @@ pub struct NodeArgs {
     pub snapshot_chunk_bytes: Option<u64>,
     #[arg(long, env = "ARQONBUS_REQUEST_DEADLINE_MS")]
     pub request_deadline_ms: Option<u64>,
+    /// Connections one identity may hold open on this node at once.
+    #[arg(long, env = "ARQONBUS_MAX_CONNECTIONS_PER_IDENTITY")]
+    pub max_connections_per_identity: Option<usize>,
+    /// Push streams one connection may hold open at once.
+    #[arg(long, env = "ARQONBUS_MAX_SUBSCRIPTIONS_PER_CONNECTION")]
+    pub max_subscriptions_per_connection: Option<usize>,
+    /// Push streams one identity may hold open on this node at once.
+    #[arg(long, env = "ARQONBUS_MAX_SUBSCRIPTIONS_PER_IDENTITY")]
+    pub max_subscriptions_per_identity: Option<usize>,
 }
 
 impl NodeArgs {
@@ -65,6 +75,7 @@ impl NodeArgs {
                     .ok_or_else(|| anyhow::anyhow!("missing --certs (or ARQONBUS_CERTS)"))?,
                 raft: RaftTimings::default(),
                 client: ClientDeadlines::default(),
+                limits: Limits::default(),
             },
         };
         if let Some(v) = self.id {
@@ -92,6 +103,16 @@ impl NodeArgs {
         r.snapshot_every = self.snapshot_every.unwrap_or(r.snapshot_every);
         r.snapshot_chunk_bytes = self.snapshot_chunk_bytes.unwrap_or(r.snapshot_chunk_bytes);
         c.client.request_ms = self.request_deadline_ms.unwrap_or(c.client.request_ms);
+        let l = &mut c.limits;
+        l.max_connections_per_identity = self
+            .max_connections_per_identity
+            .unwrap_or(l.max_connections_per_identity);
+        l.max_subscriptions_per_connection = self
+            .max_subscriptions_per_connection
+            .unwrap_or(l.max_subscriptions_per_connection);
+        l.max_subscriptions_per_identity = self
+            .max_subscriptions_per_identity
+            .unwrap_or(l.max_subscriptions_per_identity);
         c.check()?;
         Ok(c)
     }

@@ -7,6 +7,7 @@
 //! hold elections that are not needed, yet a dead leader is replaced within
 //! about a second.
 
+use super::limits::Limits;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -83,6 +84,9 @@ pub struct NodeConfig {
     pub raft: RaftTimings,
     #[serde(default)]
     pub client: ClientDeadlines,
+    /// Connections, subscriptions, frame deadline and memory, decoding.
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// A configuration that cannot work.
@@ -125,6 +129,9 @@ impl NodeConfig {
         }
         if self.client.request_ms == 0 || self.client.connect_ms == 0 {
             return bad("client deadlines must be positive".into());
+        }
+        if let Some(limit) = self.limits.problem() {
+            return bad(format!("limits.{limit} must be positive"));
         }
         Ok(())
     }
@@ -188,6 +195,7 @@ mod tests {
             certs: "/tmp/c".into(),
             raft: RaftTimings::default(),
             client: ClientDeadlines::default(),
+            limits: Limits::default(),
         };
         c.raft.election_min_ms = c.raft.heartbeat_ms;
         assert!(c.check().is_err());

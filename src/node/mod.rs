@@ -1,14 +1,22 @@
 //! A running ArqonBus node: its Raft instance on the sled stores, one QUIC
-//! endpoint for peers and clients, and an orderly shutdown.
+//! endpoint for peers and clients, the bounds it holds every client to
+//! (`limits`, `admission`, `intake`, `decode_pool`), the security events
+//! it summarises (`security`), and an orderly shutdown.
 
+mod admission;
 pub mod batcher;
+mod caller;
 pub mod config;
+mod decode_pool;
 mod dispatch;
+mod intake;
 mod leadership;
+pub mod limits;
 mod membership;
 mod operate;
 mod propose;
 mod reply;
+mod security;
 mod serve;
 mod submit;
 mod subscribe;
@@ -17,10 +25,13 @@ pub mod telemetry;
 use crate::audit::store::Retention;
 use crate::raft::network::PeerNetwork;
 use crate::raft::{LogStore, NodeId, StateStore, TypeConfig};
+use admission::Admission;
 use arqonbus_transport::{self, TlsCredentials, TransportTuning, ALPN_PEER};
 use batcher::Batcher;
 use config::NodeConfig;
+use decode_pool::DecodePool;
 use openraft::Raft;
+use security::SecurityTable;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::RwLock;
@@ -51,6 +62,14 @@ pub struct Node {
     batcher: Batcher,
     /// Telemetry windows (filled while this node leads).
     pub telemetry: Arc<telemetry::TelemetryWindows>,
+    /// What each client holds of this node, within `config.limits`.
+    admission: Arc<Admission>,
+    /// Where large and compressed frames are decoded.
+    decoder: DecodePool,
+    /// Refused attempts since the last report to the leader.
+    security: Arc<SecurityTable>,
+    /// Dials other nodes (Raft's own, and security reports to the leader).
+    peers: PeerNetwork,
     /// Each request holds a read guard; shutdown takes the write guard.
     inflight: Arc<RwLock<()>>,
     db: sled::Db,
@@ -88,7 +107,7 @@ impl Node {
         let raft = Raft::new(
             config.id,
             Arc::new(config.openraft()?),
-            network,
+            network.clone(),
             log,
             sm.clone(),
         )
@@ -98,6 +117,10 @@ impl Node {
             id: config.id,
             batcher: Batcher::start(raft.clone(), config.id),
             telemetry: Arc::default(),
+            admission: Admission::new(config.limits.clone()),
+            decoder: DecodePool::new(config.limits.decoders()),
+            security: Arc::default(),
+            peers: network,
             config: Arc::new(config),
             raft,
             sm,
@@ -106,6 +129,7 @@ impl Node {
             db,
         };
         tokio::spawn(serve::accept_loop(node.clone()));
+        tokio::spawn(security::report(node.clone()));
         tracing::info!(target: "arqonbus::node", node = node.id, listen = %node.config.listen, "node started");
         Ok(node)
     }

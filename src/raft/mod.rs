@@ -2,7 +2,8 @@
 //!
 //! `log_store` keeps the log and the vote in sled and flushes before it
 //! acknowledges; `state_store` applies committed entries to the pure
-//! [`State`](arqonbus_core::State) and persists audit entries; `snapshot`
+//! [`State`](arqonbus_core::State) and persists audit entries, waking
+//! the event streams of the targets touched (`wakeups`); `snapshot`
 //! writes and reads snapshot files.
 
 // openraft's StorageError is large (about 224 bytes) and the storage traits
@@ -15,6 +16,7 @@ pub mod peer;
 pub mod snapshot;
 mod snapshot_builder;
 pub mod state_store;
+pub mod wakeups;
 
 use arqonbus_core::{Command, CommandResult};
 use serde::{Deserialize, Serialize};

@@ -2,11 +2,13 @@
 //!
 //! One RPC per bidirectional QUIC stream: the caller writes one encoded
 //! [`PeerRequest`] and finishes its side; the callee answers with one
-//! [`PeerResponse`] and finishes. Encoding is our versioned bincode
+//! [`PeerResponse`] and finishes. Besides Raft's RPCs, a node sends the
+//! leader its security summaries this way. Encoding is our versioned bincode
 //! (`codec`), so a node never decodes what another release meant otherwise.
 
 use crate::raft::{NodeId, TypeConfig};
 use crate::record::{self, RecordError};
+use arqonbus_core::security::SecuritySummary;
 use openraft::error::{InstallSnapshotError, RaftError};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
@@ -23,6 +25,9 @@ pub enum PeerRequest {
     AppendEntries(AppendEntriesRequest<TypeConfig>),
     Vote(VoteRequest<NodeId>),
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+    /// The refused attempts the sender saw, for the leader to propose as
+    /// the sender's `security_summary` command.
+    SecuritySummary(SecuritySummary),
 }
 
 /// The answer to a [`PeerRequest`], with the callee's Raft error if any.
@@ -35,6 +40,8 @@ pub enum PeerResponse {
     ),
     /// The callee could not decode the request.
     Malformed(String),
+    /// Whether the leader recorded the summary (why not, if it did not).
+    SecuritySummary(Result<(), String>),
 }
 
 impl PeerRequest {
@@ -43,6 +50,7 @@ impl PeerRequest {
             PeerRequest::AppendEntries(_) => "append_entries",
             PeerRequest::Vote(_) => "vote",
             PeerRequest::InstallSnapshot(_) => "install_snapshot",
+            PeerRequest::SecuritySummary(_) => "security_summary",
         }
     }
 }

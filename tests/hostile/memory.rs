@@ -1,7 +1,8 @@
 //! Item 1 at a node: sixteen frames of minimal-size telemetry samples at
 //! once, from a role allowed to send telemetry, raise the node's peak RSS
 //! by at most 64 MiB; the frames that claim the most samples are answered
-//! with typed errors.
+//! with typed errors (`too_large`, `invalid_message`, or `rate_limited`
+//! once the identity's frame memory is taken).
 
 use super::{code, hostile_test, Hostile};
 use crate::common::TARGET;
@@ -58,7 +59,14 @@ fn sixteen_frames_of_minimal_samples_raise_peak_rss_by_at_most_64_mib() {
             for reply in at_once(&h, &frame).await {
                 match (&reply, code(&reply)) {
                     (Reply::TelemetryAck(ack), _) => assert_eq!(ack.accepted, 1024, "{what}"),
-                    (_, Ok(ErrorCode::TooLarge { .. } | ErrorCode::InvalidMessage { .. })) => {}
+                    (
+                        _,
+                        Ok(
+                            ErrorCode::TooLarge { .. }
+                            | ErrorCode::InvalidMessage { .. }
+                            | ErrorCode::RateLimited { .. },
+                        ),
+                    ) => {}
                     (_, other) => panic!("{what}: answered {other:?}"),
                 }
             }
