@@ -2,5 +2,6 @@
 //! timed unit tests.
 
 pub mod cluster;
+pub mod flood;
 pub mod sessions;
 pub mod storage;

@@ -1,6 +1,6 @@
 //! `arqonbus bench ...`: prints benchmark figures as text or JSON.
 
-use crate::bench::{cluster, sessions, storage};
+use crate::bench::{cluster, flood, sessions, storage};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -16,6 +16,21 @@ pub enum Bench {
     /// by the leader, proposal round trips with 1 and many sessions, time
     /// degraded after a leader kill and after a lost quorum returns.
     Sessions(SessionsArgs),
+    /// Three local nodes flooded at once (a viewer's largest frames,
+    /// thousands of idle streams, slow-loris streams, forbidden requests)
+    /// around a well-behaved proposer: its latency, node_status latency,
+    /// elections, each node's peak memory, the audit entries left.
+    Flood(FloodArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FloodArgs {
+    /// Directory for the nodes' data (a fresh temporary one under it).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Seconds of flood.
+    #[arg(long, default_value_t = 30.0)]
+    pub seconds: f64,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +117,15 @@ pub async fn run(bench: Bench) -> anyhow::Result<i32> {
                 "proposals_many_sessions": many,
                 "degraded": degraded,
             });
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(super::exit::OK)
+        }
+        Bench::Flood(args) => {
+            let dir = tempfile::Builder::new()
+                .prefix("arqonbus-bench-")
+                .tempdir_in(&args.dir)?;
+            let exe = std::env::current_exe()?;
+            let figures = flood::run(&exe, dir.path(), args.seconds).await?;
             println!("{}", serde_json::to_string_pretty(&figures)?);
             Ok(super::exit::OK)
         }

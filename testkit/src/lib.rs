@@ -8,10 +8,12 @@
 //! questions a test asks a cluster (who leads, has everyone applied this
 //! index), and how much memory each node holds (`memory`). Every wait
 //! is bounded and says what did not happen. [`RawClient`] and `frames`
-//! are a hostile client's tools: any bytes, on either ALPN.
+//! are a hostile client's tools: any bytes, on either ALPN; `flood`
+//! turns them on every node of a cluster at once.
 
 mod cluster;
 mod error;
+pub mod flood;
 pub mod frames;
 mod memory;
 mod poll;
