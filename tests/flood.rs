@@ -56,6 +56,7 @@ fn a_flood_on_every_node_causes_no_election_and_every_proposal_is_decided() {
         }
         eprintln!("figure: audit entries left by the flood: {:?}", out.audit);
         eprintln!("figure: attack: {:?}", out.attack);
+        eprintln!("figure: unanswered: {:?}", out.unanswered);
 
         assert_eq!(out.terms_after, out.terms_before, "an election happened");
         assert_eq!(out.leader_after, out.leader_before, "the leader changed");

@@ -3,7 +3,9 @@
 //! forbidden requests at full speed) around a well-behaved proposer, on
 //! three local nodes. Reports the proposer's latency, `node_status`'s on a
 //! connection of its own, whether an election happened, each node's peak
-//! resident memory and the audit entries the flood left.
+//! resident memory and the audit entries the flood left. `bench bursts`
+//! is the narrower attack of compressed frames alone, and the latency of
+//! `node_status` during it.
 
 use super::cluster::{self, summarise, ClusterBenchError, Summary};
 use arqonbus_testkit::flood::{self, Plan};
@@ -34,6 +36,7 @@ pub struct Figures {
     pub memory: BTreeMap<u64, Memory>,
     pub audit_entries: BTreeMap<String, u64>,
     pub attack: BTreeMap<&'static str, u64>,
+    pub unanswered: BTreeMap<String, u64>,
 }
 
 /// Floods three fresh nodes under `dir` for `seconds`.
@@ -66,5 +69,36 @@ pub async fn run(exe: &Path, dir: &Path, seconds: f64) -> Result<Figures, Cluste
         memory,
         audit_entries: out.audit,
         attack: out.attack,
+        unanswered: out.unanswered,
+    })
+}
+
+/// The figures of `bench bursts`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BurstFigures {
+    pub bursts: usize,
+    pub frames_per_burst: usize,
+    pub elections: bool,
+    pub node_status_latency: Summary,
+    pub node_status_failed: usize,
+    pub refused: BTreeMap<String, u64>,
+}
+
+/// Bursts of compressed frames at three fresh nodes under `dir`.
+pub async fn bursts(
+    exe: &Path,
+    dir: &Path,
+    bursts: usize,
+    per_burst: usize,
+) -> Result<BurstFigures, ClusterBenchError> {
+    let (c, _) = cluster::start(exe, dir).await?;
+    let out = flood::bursts::run(&c, bursts, per_burst).await?;
+    Ok(BurstFigures {
+        bursts,
+        frames_per_burst: 3 * per_burst,
+        elections: out.terms_after != out.terms_before || out.leader_after != out.leader_before,
+        node_status_latency: summarise(out.node_status_ms),
+        node_status_failed: out.node_status_failed,
+        refused: out.refused,
     })
 }

@@ -21,6 +21,23 @@ pub enum Bench {
     /// around a well-behaved proposer: its latency, node_status latency,
     /// elections, each node's peak memory, the audit entries left.
     Flood(FloodArgs),
+    /// Three local nodes, bursts of compressed frames from a viewer and a
+    /// proposer at a follower and the leader: node_status latency on
+    /// another connection during the bursts, elections, what was refused.
+    Bursts(BurstsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BurstsArgs {
+    /// Directory for the nodes' data (a fresh temporary one under it).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Bursts to send.
+    #[arg(long, default_value_t = 11)]
+    pub bursts: usize,
+    /// Frames per burst from each of the three senders.
+    #[arg(long, default_value_t = 64)]
+    pub frames: usize,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +143,15 @@ pub async fn run(bench: Bench) -> anyhow::Result<i32> {
                 .tempdir_in(&args.dir)?;
             let exe = std::env::current_exe()?;
             let figures = flood::run(&exe, dir.path(), args.seconds).await?;
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(super::exit::OK)
+        }
+        Bench::Bursts(args) => {
+            let dir = tempfile::Builder::new()
+                .prefix("arqonbus-bench-")
+                .tempdir_in(&args.dir)?;
+            let exe = std::env::current_exe()?;
+            let figures = flood::bursts(&exe, dir.path(), args.bursts, args.frames).await?;
             println!("{}", serde_json::to_string_pretty(&figures)?);
             Ok(super::exit::OK)
         }

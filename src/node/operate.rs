@@ -89,13 +89,17 @@ pub(super) async fn operate(
             stale,
         } => {
             read_barrier(node, stale).await?;
-            let head_index = node.sm.read(|a| a.state.audit.index);
             let limit = (limit as usize).min(MAX_AUDIT_ENTRIES);
             let entries = node
                 .sm
                 .audit()
                 .read_from(from_index, limit)
                 .map_err(|e| (internal(), e.to_string()))?;
+            // The head after the entries: an apply in between would
+            // otherwise put entries beyond it, and the reply would not
+            // encode (entries are stored under the state's lock, so the
+            // head read now is at least the last entry read).
+            let head_index = node.sm.read(|a| a.state.audit.index);
             Ok(OperatorReply::AuditEntries {
                 entries,
                 head_index,

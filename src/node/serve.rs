@@ -195,14 +195,17 @@ async fn client_stream(
     answer(node, &mut send, reply).await;
 }
 
-/// Writes the one reply of a request stream and finishes it.
+/// Writes the one reply of a request stream and finishes it. A reply that
+/// cannot be encoded (a fault of this node) is answered with an error
+/// saying so, never with silence.
 async fn answer(node: &Node, send: &mut quinn::SendStream, reply: Reply) {
-    let frame = match arqonbus_proto::encode(&Message::Reply(reply)) {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!(target: "arqonbus::node", node = node.id, error = %clip(&e.to_string(), 256), "cannot encode a reply");
-            return;
-        }
+    let frame = arqonbus_proto::encode(&Message::Reply(reply)).or_else(|e| {
+        tracing::error!(target: "arqonbus::node", node = node.id, error = %clip(&e.to_string(), 256), "cannot encode a reply");
+        let fault = ErrorReply::new(super::reply::internal(), "the reply could not be encoded");
+        arqonbus_proto::encode(&Message::Reply(Reply::Error(fault)))
+    });
+    let Ok(frame) = frame else {
+        return;
     };
     if send.write_all(&frame).await.is_ok() {
         let _ = send.finish();

@@ -108,9 +108,7 @@ pub(super) async fn maximal(mut aim: Aim) {
         let _ = send.finish();
         match answer(&mut recv, ANSWER_DEADLINE).await {
             Ok(reply) => count_answer(&aim.counters, &reply),
-            Err(_) => {
-                aim.counters.unanswered.fetch_add(1, Relaxed);
-            }
+            Err(e) => aim.counters.unanswered("maximal", &e),
         }
         let _ = recv.stop(0u32.into());
         if !aim.pause(Duration::ZERO).await {
@@ -159,9 +157,7 @@ pub(super) async fn forbidden(aim: Aim) {
         aim.counters.forbidden_sent.fetch_add(1, Relaxed);
         match conn.exchange(&frame).await {
             Ok(reply) => count_answer(&aim.counters, &reply),
-            Err(_) => {
-                aim.counters.unanswered.fetch_add(1, Relaxed);
-            }
+            Err(e) => aim.counters.unanswered("forbidden", &e),
         }
     }
 }

@@ -6,9 +6,11 @@
 //! proposal at a time and `node_status` is asked on a connection of its
 //! own. [`run`] returns what happened (terms before and after, every
 //! proposal's fate and latency, each node's peak memory, the audit
-//! entries left); the caller asserts or reports.
+//! entries left); the caller asserts or reports. `bursts` is the
+//! narrower attack of compressed frames alone.
 
 mod attackers;
+pub mod bursts;
 mod measure;
 
 pub use measure::Proposals;
@@ -77,9 +79,31 @@ pub struct Counters {
     pub loris_opened: AtomicU64,
     pub loris_reset: AtomicU64,
     pub connect_failures: AtomicU64,
+    /// Why requests went unanswered: attacker and error, counted.
+    pub unanswered_why: std::sync::Mutex<BTreeMap<String, u64>>,
 }
 
 impl Counters {
+    /// Counts one request `attacker` sent that got no answer, and why.
+    pub fn unanswered(&self, attacker: &str, why: &dyn std::fmt::Display) {
+        self.unanswered.fetch_add(1, Relaxed);
+        let text = arqonbus_proto::limits::clip(&format!("{attacker}: {why}"), 96).to_string();
+        let mut map = self
+            .unanswered_why
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *map.entry(text).or_insert(0) += 1;
+    }
+
+    /// Why requests went unanswered so far (emptied).
+    pub fn take_unanswered(&self) -> BTreeMap<String, u64> {
+        let mut map = self
+            .unanswered_why
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *map)
+    }
+
     /// Name → value, for reports.
     pub fn snapshot(&self) -> BTreeMap<&'static str, u64> {
         let c = self;
@@ -129,6 +153,8 @@ pub struct Outcome {
     /// Audit entries the flood left on the leader, by action.
     pub audit: BTreeMap<String, u64>,
     pub attack: BTreeMap<&'static str, u64>,
+    /// Why attackers' requests went unanswered, counted.
+    pub unanswered: BTreeMap<String, u64>,
     pub elapsed: Duration,
 }
 
@@ -215,6 +241,7 @@ pub async fn run(c: &LocalCluster, plan: &Plan) -> Result<Outcome> {
         memory,
         audit,
         attack: counters.snapshot(),
+        unanswered: counters.take_unanswered(),
         elapsed,
     })
 }
