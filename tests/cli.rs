@@ -172,10 +172,12 @@ fn the_cli_contract_and_bad_input() {
             );
             assert_eq!(r.code, 1, "{endpoint}: {}", r.stderr);
         }
-        let tried = "viewer (role viewer): tried set_parameters";
+        // Refusals are summarised per identity and kind, at most one
+        // security_summary per node every 10 s (PROTOCOL.md §8.3).
+        let tried = "identity=viewer kind=forbidden";
         let entry = wait_for(
             "the refusal in the audit log",
-            Duration::from_secs(10),
+            Duration::from_secs(30),
             || {
                 let r = arqonbus(
                     &c,
@@ -191,7 +193,7 @@ fn the_cli_contract_and_bad_input() {
             },
         )
         .await;
-        assert_eq!(entry["action"], "security_event", "{entry}");
+        assert_eq!(entry["action"], "security_summary", "{entry}");
         assert!(
             entry["actor"]
                 .as_str()

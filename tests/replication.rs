@@ -10,10 +10,12 @@ use common::{one_cluster_at_a_time, started, WAIT};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// A constraint set that the log stores in about 3.6 MiB (the limit of
-/// one command is 4 MiB): 110 enum parameters of 256 128-byte values.
+/// A constraint set that the log stores in about 0.93 MB (an operate
+/// body may take 1 MiB): 28 enum parameters of 256 128-byte values.
 fn large_constraints(version: usize) -> ConstraintSet {
-    let parameters = (0..110)
+    // About 0.93 MB encoded: just under an operate body's 1 MiB limit
+    // (PROTOCOL.md §8.1), so each write is one large log entry.
+    let parameters = (0..28)
         .map(|p| {
             let values: Vec<String> = (0..256)
                 .map(|v| format!("v{version}-{p:03}-{v:0>118}"))
@@ -58,7 +60,8 @@ fn a_follower_catches_up_across_entries_near_the_size_limit() {
         c.kill(follower).await.expect("follower killed");
 
         let operator = c.client("operator").expect("operator client");
-        let writes = 20;
+        // 75 entries of about 0.93 MB: 70 MB, more than one 64 MiB append.
+        let writes = 75;
         for version in 0..writes {
             let reply = operator
                 .operate(OperatorRequest::SetConstraints {

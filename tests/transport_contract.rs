@@ -13,7 +13,7 @@ use std::time::Duration;
 use arqonbus::certs::{init, InitOptions};
 use arqonbus_transport::{
     authorize_incoming, client_config, crypto_provider, refuse, server_config, TlsCredentials,
-    TransportTuning, ALPN_CLIENT, ALPN_PEER, CLOSE_UNAUTHORIZED, MAX_CONCURRENT_BIDI_STREAMS,
+    TransportTuning, ALPN_CLIENT, ALPN_PEER, CLOSE_UNAUTHORIZED,
 };
 use quinn::crypto::rustls::QuicClientConfig;
 use quinn::{ConnectionError, Endpoint};
@@ -95,13 +95,14 @@ async fn a_node_allows_100_bidirectional_streams_no_unidirectional_ones_and_no_d
     let (_node, addr) = start_node(dir.path());
     let conn = dial(client(dir.path(), "proposer", ALPN_CLIENT), addr).await;
     let mut open = Vec::new();
-    for i in 0..MAX_CONCURRENT_BIDI_STREAMS {
+    let max_streams = TransportTuning::default().max_streams;
+    for i in 0..max_streams {
         let stream = ready_now(conn.open_bi()).unwrap_or_else(|| panic!("stream {i} waited"));
         open.push(stream.expect("opens"));
     }
     assert!(
         ready_now(conn.open_bi()).is_none(),
-        "stream {MAX_CONCURRENT_BIDI_STREAMS} was allowed"
+        "stream {max_streams} was allowed"
     );
     assert!(
         ready_now(conn.open_uni()).is_none(),

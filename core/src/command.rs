@@ -6,6 +6,7 @@
 use crate::constraints::{ConstraintSet, Problem, Violation};
 use crate::proposal::{Decision, ProposalSpec};
 use crate::role::{Permission, Role};
+use crate::security::SecuritySummary;
 use crate::value::ParamValue;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,9 +47,10 @@ pub enum Op {
     /// target's constraints (a proposal id seen before returns the recorded
     /// decision). Only a proposer or an admin may propose.
     Propose { proposal: ProposalSpec },
-    /// A security event a node saw before anything reached the log (a
-    /// forbidden request, say), recorded so the audit log has it too. Only
-    /// a node may propose it.
+    /// One security event a node saw. No longer proposed (each attempt
+    /// was an entry: any viewer could grow the log at request rate); kept
+    /// so that logs holding it still decode. Nodes send
+    /// [`Op::SecuritySummary`] instead.
     SecurityEvent {
         identity: String,
         role: Role,
@@ -57,6 +59,10 @@ pub enum Op {
     /// Many commands in one log entry, answered one result each. The
     /// leader packs concurrent commands so one fsync serves them all.
     Batch(Vec<Command>),
+    /// The refused and forbidden attempts one node saw in one interval,
+    /// counted per identity and kind (at most one per node per interval).
+    /// Only a node may propose it.
+    SecuritySummary(SecuritySummary),
 }
 
 impl Op {
@@ -68,6 +74,7 @@ impl Op {
             Op::Propose { .. } => "proposal",
             Op::SecurityEvent { .. } => "security_event",
             Op::Batch(_) => "batch",
+            Op::SecuritySummary(_) => "security_summary",
         }
     }
 
@@ -77,7 +84,9 @@ impl Op {
         match self {
             Op::SetConstraints { .. } | Op::SetParameters { .. } => Some(Permission::Configure),
             Op::Propose { .. } => Some(Permission::Propose),
-            Op::SecurityEvent { .. } => Some(Permission::RecordSecurityEvent),
+            Op::SecurityEvent { .. } | Op::SecuritySummary(_) => {
+                Some(Permission::RecordSecurityEvent)
+            }
             Op::Batch(_) => None,
         }
     }
@@ -87,7 +96,7 @@ impl Op {
         match self {
             Op::SetConstraints { target, .. } | Op::SetParameters { target, .. } => target,
             Op::Propose { proposal } => &proposal.target,
-            Op::SecurityEvent { .. } | Op::Batch(_) => "",
+            Op::SecurityEvent { .. } | Op::Batch(_) | Op::SecuritySummary(_) => "",
         }
     }
 }
@@ -157,6 +166,8 @@ pub enum CommandError {
         proposal_id: String,
         recorded_ms: i64,
     },
+    #[error("invalid security summary: {0}")]
+    InvalidSummary(String),
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

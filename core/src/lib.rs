@@ -6,7 +6,8 @@
 //! `machine` is how a command changes the [`State`], `proposal` how a
 //! proposal is decided, `decided` which proposal ids have their answer
 //! already, `events` the numbered event stream of each target, `role` who
-//! may do what, and `audit` the hash chain every decision is recorded in.
+//! may do what, `security` the summaries of refused attempts a node
+//! reports, and `audit` the hash chain every decision is recorded in.
 //!
 //! The node (the `arqonbus` package) stores and replicates this state; it
 //! never decides anything itself.
@@ -20,6 +21,7 @@ pub mod events;
 pub mod machine;
 pub mod proposal;
 pub mod role;
+pub mod security;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod value;

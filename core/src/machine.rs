@@ -98,6 +98,10 @@ impl State {
             } => self.set_parameters(target, values, expected.as_ref()),
             Op::Propose { proposal } => self.propose(proposal, command.at_ms),
             Op::SecurityEvent { .. } => Ok(Outcome::Recorded),
+            Op::SecuritySummary(summary) => match summary.problem() {
+                None => Ok(Outcome::Recorded),
+                Some(problem) => Err(CommandError::InvalidSummary(problem)),
+            },
             Op::Batch(_) => Err(CommandError::NestedBatch),
         };
         let (action, details) = match (&result, &command.op) {
@@ -112,6 +116,7 @@ impl State {
                 "security_event",
                 format!("{identity} (role {role}): {what}"),
             ),
+            (Ok(_), Op::SecuritySummary(summary)) => ("security_summary", summary.describe()),
             (Ok(outcome), _) => (command.op.action(), describe(outcome)),
             (Err(err), _) => ("refused", format!("{}: {err}", command.op.action())),
         };

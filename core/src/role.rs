@@ -86,6 +86,17 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Whether this role may watch the decisions of `target` (a push
+    /// stream, `subscribe`). The rule: every role that may read may watch
+    /// every target, for decisions carry no secrets. The node asks once per
+    /// target of a subscription, so narrowing it to the targets bound to an
+    /// identity (a later issue) changes this function only.
+    pub fn may_watch(self, _target: &str) -> bool {
+        self.may(Permission::Read)
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -147,5 +158,6 @@ mod tests {
             .filter(|r| r.may(Permission::RecordSecurityEvent))
             .collect();
         assert_eq!(record, [Role::Node]);
+        assert!(Role::ALL.into_iter().all(|r| r.may_watch("any-target")));
     }
 }

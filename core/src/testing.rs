@@ -7,6 +7,7 @@ use crate::constraint_file;
 use crate::constraints::ConstraintSet;
 use crate::proposal::{Change, ProposalSpec};
 use crate::role::Role;
+use crate::security::{SecuritySummary, SummaryRow};
 use crate::{Actor, Command, Op, ParamValue, State};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -124,8 +125,23 @@ pub fn arb_command() -> impl Strategy<Value = Command> {
             constraints: example()
         }),
         arb_proposal(target).prop_map(|proposal| Op::Propose { proposal }),
+        arb_summary().prop_map(Op::SecuritySummary),
     ];
     (role, 0u64..1_000_000, op).prop_map(|(role, at_ms, op)| cmd(role, at_ms, op))
+}
+
+/// A node's security summary: a few rows (sometimes none, which `apply`
+/// refuses) and sometimes a lost count.
+pub fn arb_summary() -> impl Strategy<Value = SecuritySummary> {
+    let kind = prop::sample::select(vec!["forbidden", "malformed", "over_limit", "deadline"]);
+    let row = ("[a-z]{1,8}", kind, 0u64..1000).prop_map(|(identity, kind, count)| SummaryRow {
+        identity,
+        kind: kind.into(),
+        count,
+        first_remote: "127.0.0.1:9".into(),
+    });
+    (prop::collection::vec(row, 0..4), 0u64..3)
+        .prop_map(|(rows, lost)| SecuritySummary { rows, lost })
 }
 
 /// A valid override by an operator, the `n`th of a series.

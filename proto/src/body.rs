@@ -12,23 +12,60 @@ use super::error::CodecError;
 use super::limits::MAX_BODY_LEN;
 
 /// Decodes a value that must fill `bytes` exactly and be its canonical
-/// encoding (bincode accepts non-minimal varints; we do not).
-pub(crate) fn decode_exact<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    let config = bincode::config::standard().with_limit::<MAX_BODY_LEN>();
-    let mut cursor = Cursor { bytes, at: 0 };
-    let decoded: Result<T, _> = bincode::serde::decode_from_reader(&mut cursor, config);
-    let value = decoded.map_err(|e| CodecError::Body {
-        offset: cursor.at,
-        reason: plain(&e),
-    })?;
-    if cursor.at != bytes.len() {
+/// encoding (bincode accepts non-minimal varints; we do not), within
+/// `budget` bytes of decoded memory (`crate::bounded`).
+pub(crate) fn decode_exact<T: Serialize + DeserializeOwned>(
+    bytes: &[u8],
+    budget: usize,
+) -> Result<T, CodecError> {
+    let (value, used) = match super::bounded::decode::<T>(bytes, budget) {
+        Ok(decoded) => decoded,
+        // A bound crossed: the bounded decoder names it.
+        Err(e) if !matches!(e, CodecError::Body { .. }) => return Err(e),
+        // bincode itself stopped: read again, position-aware, to say where
+        // and why in plain words. Nothing was over a bound up to there.
+        Err(_) => return Err(where_it_stops::<T>(bytes)),
+    };
+    if used != bytes.len() {
         return Err(CodecError::BodyTrailing {
-            end: cursor.at,
+            end: used,
             len: bytes.len(),
         });
     }
     canonical(&value, bytes)?;
     Ok(value)
+}
+
+/// The byte where plain bincode stops on `bytes`, and why. Its claim
+/// limit is the smallest of a few sizes that holds the whole body: no
+/// honest length can be longer than the body, and a lying one is refused
+/// before anything is allocated for it.
+fn where_it_stops<T: DeserializeOwned>(bytes: &[u8]) -> CodecError {
+    match bytes.len() {
+        n if n <= 64 * 1024 => stops_within::<T, { 64 * 1024 }>(bytes),
+        n if n <= 1024 * 1024 => stops_within::<T, { 1024 * 1024 }>(bytes),
+        n if n <= 4 * 1024 * 1024 => stops_within::<T, { 4 * 1024 * 1024 }>(bytes),
+        _ => stops_within::<T, MAX_BODY_LEN>(bytes),
+    }
+}
+
+fn stops_within<T: DeserializeOwned, const LIMIT: usize>(bytes: &[u8]) -> CodecError {
+    let config = bincode::config::standard().with_limit::<LIMIT>();
+    let mut cursor = Cursor { bytes, at: 0 };
+    match bincode::serde::decode_from_reader::<T, _, _>(&mut cursor, config) {
+        Err(DecodeError::LimitExceeded) => CodecError::Body {
+            offset: cursor.at,
+            reason: "a length is longer than the rest of the body".into(),
+        },
+        Err(e) => CodecError::Body {
+            offset: cursor.at,
+            reason: plain(&e),
+        },
+        Ok(_) => CodecError::Body {
+            offset: cursor.at,
+            reason: "the body does not decode as this message type".into(),
+        },
+    }
 }
 
 /// Re-encodes `value` into a buffer of exactly the input's size (no
@@ -120,7 +157,7 @@ mod tests {
     use super::*;
 
     fn body_error<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> (usize, String) {
-        match decode_exact::<T>(bytes) {
+        match decode_exact::<T>(bytes, usize::MAX) {
             Err(CodecError::Body { offset, reason }) => (offset, reason),
             other => panic!("expected a body error, got {:?}", other.err()),
         }
@@ -129,7 +166,7 @@ mod tests {
     #[test]
     fn errors_say_where_and_why_in_plain_words() {
         assert_eq!(
-            decode_exact::<(u8, String)>(&[7, 2, b'h', b'i']),
+            decode_exact::<(u8, String)>(&[7, 2, b'h', b'i'], usize::MAX),
             Ok((7, "hi".into()))
         );
         let (at, why) = body_error::<(u8, String)>(&[7, 3, b'h', b'i']);
@@ -158,11 +195,11 @@ mod tests {
     #[test]
     fn leftovers_and_long_forms_are_refused_with_their_offset() {
         assert_eq!(
-            decode_exact::<u8>(&[1, 2, 3]),
+            decode_exact::<u8>(&[1, 2, 3], usize::MAX),
             Err(CodecError::BodyTrailing { end: 1, len: 3 })
         );
         assert_eq!(
-            decode_exact::<(u8, u64)>(&[1, 0xfb, 5, 0]),
+            decode_exact::<(u8, u64)>(&[1, 0xfb, 5, 0], usize::MAX),
             Err(CodecError::NonCanonical { offset: 1 })
         );
     }

@@ -11,6 +11,7 @@ use super::body::decode_exact;
 use super::envelope::{self, Envelope};
 use super::error::{CodecError, ErrorReply};
 use super::frame;
+use super::limits::max_decoded_len;
 use super::message::{Proposal, Request, StatusQuery, Subscribe, TelemetryBatch};
 use super::operator::{OperatorReply, OperatorRequest};
 use super::reply::{Approval, Event, Reply, Rollback, Status, Subscribed, TelemetryAck};
@@ -210,52 +211,59 @@ fn decode_checked(
     Ok(msg)
 }
 
-/// Decodes an uncompressed version-1 body of the given type, exactly and
-/// canonically; does not validate.
+/// Decodes an uncompressed version-1 body of the given type, exactly,
+/// canonically and within the type's decoded-memory limit; does not
+/// validate.
 pub fn decode_body(code: u8, body: &[u8]) -> Result<Message, CodecError> {
     use msg_type as t;
+    let exact = |bytes| Exact {
+        bytes,
+        budget: max_decoded_len(code),
+    };
     let req = |env: Envelope, r: Request| Ok(Message::Request(env, r));
     match code {
         t::TELEMETRY_BATCH => {
-            let (e, m) = decode_exact::<(Envelope, TelemetryBatch)>(body)?;
+            let (e, m) = exact(body).value::<(Envelope, TelemetryBatch)>()?;
             req(e, Request::TelemetryBatch(m))
         }
         t::PROPOSAL => {
-            let (e, m) = decode_exact::<(Envelope, Proposal)>(body)?;
+            let (e, m) = exact(body).value::<(Envelope, Proposal)>()?;
             req(e, Request::Proposal(m))
         }
         t::SUBSCRIBE => {
-            let (e, m) = decode_exact::<(Envelope, Subscribe)>(body)?;
+            let (e, m) = exact(body).value::<(Envelope, Subscribe)>()?;
             req(e, Request::Subscribe(m))
         }
         t::STATUS_QUERY => {
-            let (e, m) = decode_exact::<(Envelope, StatusQuery)>(body)?;
+            let (e, m) = exact(body).value::<(Envelope, StatusQuery)>()?;
             req(e, Request::StatusQuery(m))
         }
         t::OPERATE => {
-            let (e, m) = decode_exact::<(Envelope, OperatorRequest)>(body)?;
+            let (e, m) = exact(body).value::<(Envelope, OperatorRequest)>()?;
             req(e, Request::Operate(m))
         }
-        t::OPERATED => Ok(Message::Reply(Reply::Operated(decode_exact::<
-            OperatorReply,
-        >(body)?))),
-        t::ERROR => Ok(Message::Reply(Reply::Error(decode_exact::<ErrorReply>(
-            body,
-        )?))),
-        t::TELEMETRY_ACK => Ok(Message::Reply(Reply::TelemetryAck(decode_exact::<
-            TelemetryAck,
-        >(body)?))),
-        t::APPROVAL => Ok(Message::Reply(Reply::Approval(decode_exact::<Approval>(
-            body,
-        )?))),
-        t::STATUS => Ok(Message::Reply(Reply::Status(decode_exact::<Status>(body)?))),
-        t::ROLLBACK => Ok(Message::Reply(Reply::Rollback(decode_exact::<Rollback>(
-            body,
-        )?))),
-        t::SUBSCRIBED => Ok(Message::Reply(Reply::Subscribed(
-            decode_exact::<Subscribed>(body)?,
+        t::OPERATED => Ok(Message::Reply(Reply::Operated(
+            exact(body).value::<OperatorReply>()?,
         ))),
-        t::EVENT => Ok(Message::Reply(Reply::Event(decode_exact::<Event>(body)?))),
+        t::ERROR => Ok(Message::Reply(Reply::Error(
+            exact(body).value::<ErrorReply>()?,
+        ))),
+        t::TELEMETRY_ACK => Ok(Message::Reply(Reply::TelemetryAck(
+            exact(body).value::<TelemetryAck>()?,
+        ))),
+        t::APPROVAL => Ok(Message::Reply(Reply::Approval(
+            exact(body).value::<Approval>()?,
+        ))),
+        t::STATUS => Ok(Message::Reply(Reply::Status(
+            exact(body).value::<Status>()?,
+        ))),
+        t::ROLLBACK => Ok(Message::Reply(Reply::Rollback(
+            exact(body).value::<Rollback>()?,
+        ))),
+        t::SUBSCRIBED => Ok(Message::Reply(Reply::Subscribed(
+            exact(body).value::<Subscribed>()?,
+        ))),
+        t::EVENT => Ok(Message::Reply(Reply::Event(exact(body).value::<Event>()?))),
         other => Err(CodecError::UnknownType(other)),
     }
 }
@@ -264,4 +272,16 @@ pub fn decode_body(code: u8, body: &[u8]) -> Result<Message, CodecError> {
 pub(crate) fn bincode_encode<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, CodecError> {
     bincode::serde::encode_to_vec(v, bincode::config::standard())
         .map_err(|e| CodecError::Encode(e.to_string()))
+}
+
+/// A body to decode exactly, and its decoded-memory budget.
+struct Exact<'a> {
+    bytes: &'a [u8],
+    budget: usize,
+}
+
+impl Exact<'_> {
+    fn value<T: Serialize + serde::de::DeserializeOwned>(self) -> Result<T, CodecError> {
+        decode_exact(self.bytes, self.budget)
+    }
 }

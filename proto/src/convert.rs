@@ -1,8 +1,9 @@
 //! The one place where the core's types become the wire's and back: a
 //! wire proposal becomes the state's `ProposalSpec`, a recorded `Decision`
 //! becomes an `approval`, a `status` or a listing row, a core event a wire
-//! event, a refused command an error code, and a request the permission
-//! it needs. Handlers call these; they never build wire types by hand.
+//! event, a refused command an error code, and a request (or a frame's
+//! type) the permission it needs. Handlers call these; they never build
+//! wire types by hand.
 
 use crate::error::ErrorCode;
 use crate::limits::{truncate, MAX_TEXT_LEN};
@@ -218,6 +219,20 @@ pub fn permission(request: &Request) -> Permission {
     }
 }
 
+/// The least a role must be allowed to send a frame of type `msg_type` at
+/// all: checked from the frame's header, before its body is read or
+/// decompressed (an `operate` needs more for some actions: [`permission`]
+/// says which, once decoded). `None` for a type no client may send.
+pub fn type_permission(msg_type: u8) -> Option<Permission> {
+    use crate::codec::msg_type as t;
+    match msg_type {
+        t::TELEMETRY_BATCH => Some(Permission::Telemetry),
+        t::PROPOSAL => Some(Permission::Propose),
+        t::SUBSCRIBE | t::STATUS_QUERY | t::OPERATE => Some(Permission::Read),
+        _ => None,
+    }
+}
+
 /// The request's name, as logs and security events say it.
 pub fn action(request: &Request) -> &'static str {
     match request {
@@ -238,5 +253,35 @@ pub fn action(request: &Request) -> &'static str {
             OperatorRequest::ListProposals { .. } => "list_proposals",
             OperatorRequest::ShowProposal { .. } => "show_proposal",
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::msg_type;
+    use crate::vectors;
+
+    #[test]
+    fn a_frame_type_needs_no_more_than_every_request_of_that_type() {
+        for (name, msg) in vectors::catalogue() {
+            let crate::Message::Request(_, request) = &msg else {
+                assert_eq!(type_permission(msg.msg_type()), None, "{name}");
+                continue;
+            };
+            let least = type_permission(request.msg_type()).expect("a request type");
+            for role in arqonbus_core::Role::ALL {
+                if role.may(permission(request)) {
+                    assert!(
+                        role.may(least),
+                        "{name}: {role} may send it but not its type"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            type_permission(msg_type::TELEMETRY_BATCH),
+            Some(Permission::Telemetry)
+        );
     }
 }

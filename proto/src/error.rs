@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::envelope::UnixMillis;
+use super::limits::fit_text;
 
 /// One error, as a server sends it. The number is the bincode variant index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +87,30 @@ pub struct ErrorReply {
     pub message: String,
 }
 
+impl ErrorReply {
+    /// An error frame that fits its own limits whatever it quotes: every
+    /// text is cleaned and cut to `MAX_TEXT_LEN` (`limits::fit_text`).
+    pub fn new(code: ErrorCode, message: &str) -> Self {
+        ErrorReply {
+            code: code.fitted(),
+            message: fit_text(message),
+        }
+    }
+}
+
+impl ErrorCode {
+    /// The same code with its free-text fields fitted to their limits.
+    pub fn fitted(self) -> Self {
+        match self {
+            ErrorCode::InvalidMessage { field, reason } => ErrorCode::InvalidMessage {
+                field: fit_text(&field),
+                reason: fit_text(&reason),
+            },
+            other => other,
+        }
+    }
+}
+
 /// Why a frame could not be encoded or decoded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CodecError {
@@ -97,6 +122,8 @@ pub enum CodecError {
     FrameTooLarge { len: usize, limit: usize },
     #[error("body of {len} bytes once decompressed is over the limit of {limit}")]
     BodyTooLarge { len: usize, limit: usize },
+    #[error("decoded, the message would take over {limit} bytes of memory ({len} counted so far)")]
+    DecodedTooLarge { len: usize, limit: usize },
     #[error("frame version {0} is not supported")]
     UnknownVersion(u8),
     #[error("message type 0x{0:02x} is unknown")]
@@ -131,15 +158,26 @@ impl CodecError {
         }
     }
 
-    /// The error code a server answers with when a frame fails to decode.
+    /// The error frame a server answers with when a frame fails to decode;
+    /// it always fits the frame's limits.
+    pub fn reply(&self) -> ErrorReply {
+        ErrorReply::new(self.to_wire(), &self.to_string())
+    }
+
+    /// The error code a server answers with when a frame fails to decode,
+    /// its texts fitted to their limits.
     pub fn to_wire(&self) -> ErrorCode {
+        self.wire_code().fitted()
+    }
+
+    fn wire_code(&self) -> ErrorCode {
         match self {
-            CodecError::FrameTooLarge { len, limit } | CodecError::BodyTooLarge { len, limit } => {
-                ErrorCode::TooLarge {
-                    size: *len as u64,
-                    limit: *limit as u64,
-                }
-            }
+            CodecError::FrameTooLarge { len, limit }
+            | CodecError::BodyTooLarge { len, limit }
+            | CodecError::DecodedTooLarge { len, limit } => ErrorCode::TooLarge {
+                size: *len as u64,
+                limit: *limit as u64,
+            },
             CodecError::UnknownVersion(v) => ErrorCode::UnsupportedVersion {
                 received: *v,
                 supported: super::SUPPORTED_VERSIONS.to_vec(),

@@ -11,7 +11,7 @@
 //! ```
 
 use super::error::CodecError;
-use super::limits::{COMPRESS_THRESHOLD, MAX_BODY_LEN, MAX_FRAME_LEN};
+use super::limits::{max_body_len, COMPRESS_THRESHOLD, MAX_BODY_LEN, MAX_FRAME_LEN};
 
 /// Flag bit: the body is an LZ4 block preceded by its decompressed length.
 pub const FLAG_LZ4: u8 = 0x01;
@@ -19,6 +19,8 @@ pub const FLAG_LZ4: u8 = 0x01;
 pub const PREFIX_LEN: usize = 4;
 /// Bytes of version, flags and type.
 pub const HEADER_LEN: usize = 3;
+/// Bytes of `raw_len`, after the header of a compressed frame.
+pub const RAW_LEN_LEN: usize = 4;
 /// LZ4 never produces more than 255 output bytes per input byte; a larger
 /// declared size is a lie and is refused before anything is allocated.
 const LZ4_MAX_RATIO: usize = 255;
@@ -94,36 +96,63 @@ pub fn split(frame: &[u8]) -> Result<(Header, &[u8]), CodecError> {
     Ok((header, &rest[HEADER_LEN..]))
 }
 
-/// The body of a frame, decompressed if its header says so, with the
-/// decompressed size checked against [`MAX_BODY_LEN`] before allocating.
-pub fn body(header: &Header, payload: &[u8]) -> Result<Vec<u8>, CodecError> {
-    if !header.compressed() {
-        return Ok(payload.to_vec());
-    }
-    let (size, block) = match payload.get(..4) {
-        Some(s) => (
-            u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize,
-            &payload[4..],
-        ),
-        None => {
+/// The length a frame's body will have once decompressed, from what its
+/// first bytes declare (`len`: the length prefix; `raw_len`: for a
+/// compressed frame, the 4 bytes after the header), checked against its
+/// type's limit ([`max_body_len`]) and against what LZ4 can expand to,
+/// before the body is read or anything allocated.
+pub fn declared_body_len(
+    header: &Header,
+    len: usize,
+    raw_len: Option<usize>,
+) -> Result<usize, CodecError> {
+    let limit = max_body_len(header.msg_type);
+    let payload = len.saturating_sub(HEADER_LEN);
+    let size = match (header.compressed(), raw_len) {
+        (false, _) => payload,
+        (true, Some(size)) => size,
+        (true, None) => {
             return Err(CodecError::Truncated {
                 needed: 4,
-                have: payload.len(),
+                have: payload,
             })
         }
     };
-    if size > MAX_BODY_LEN {
-        return Err(CodecError::BodyTooLarge {
-            len: size,
-            limit: MAX_BODY_LEN,
-        });
+    if size > limit {
+        return Err(CodecError::BodyTooLarge { len: size, limit });
     }
-    if size > block.len().saturating_mul(LZ4_MAX_RATIO) {
+    let block = payload.saturating_sub(RAW_LEN_LEN);
+    if header.compressed() && size > block.saturating_mul(LZ4_MAX_RATIO) {
         return Err(CodecError::Decompress(format!(
-            "{} compressed bytes cannot hold {size} bytes",
-            block.len()
+            "{block} compressed bytes cannot hold {size} bytes"
         )));
     }
+    Ok(size)
+}
+
+/// The length of a frame's body once decompressed, and the LZ4 block when
+/// it is compressed, checked as [`declared_body_len`] does.
+pub fn body_len<'a>(
+    header: &Header,
+    payload: &'a [u8],
+) -> Result<(usize, Option<&'a [u8]>), CodecError> {
+    let raw_len = payload
+        .get(..RAW_LEN_LEN)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize);
+    let size = declared_body_len(header, payload.len() + HEADER_LEN, raw_len)?;
+    match header.compressed() {
+        true => Ok((size, payload.get(RAW_LEN_LEN..))),
+        false => Ok((size, None)),
+    }
+}
+
+/// The body of a frame, decompressed if its header says so, with the
+/// decompressed size checked against its type's limit before allocating.
+pub fn body(header: &Header, payload: &[u8]) -> Result<Vec<u8>, CodecError> {
+    let (size, block) = match body_len(header, payload)? {
+        (_, None) => return Ok(payload.to_vec()),
+        (size, Some(block)) => (size, block),
+    };
     let mut out = vec![0u8; size];
     let n = lz4_flex::block::decompress_into(block, &mut out)
         .map_err(|_| CodecError::Decompress("the LZ4 block is invalid".into()))?;

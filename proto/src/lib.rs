@@ -8,6 +8,7 @@
 //! `arqonbus-transport`'s.
 
 mod body;
+mod bounded;
 pub mod codec;
 pub mod convert;
 pub mod envelope;

@@ -10,12 +10,60 @@ pub const MAX_FRAME_LEN: usize = 4 * 1024 * 1024;
 /// Largest body once decompressed; also the bincode decoding limit.
 pub const MAX_BODY_LEN: usize = 16 * 1024 * 1024;
 
+/// Largest body of a `telemetry_batch` once decompressed: the only
+/// request that needs more than a few KiB.
+pub const MAX_TELEMETRY_BODY_LEN: usize = 4 * 1024 * 1024;
+
+/// Largest body of a `proposal` or an `operate` once decompressed (the
+/// largest valid proposal, 256 changes with the longest values and
+/// reasons, is about 830 KiB).
+pub const MAX_REQUEST_BODY_LEN: usize = 1024 * 1024;
+
+/// Largest body of a `subscribe` once decompressed (256 targets of the
+/// longest names take about 36 KiB).
+pub const MAX_SUBSCRIBE_BODY_LEN: usize = 64 * 1024;
+
+/// Largest body of a `status_query` once decompressed.
+pub const MAX_STATUS_QUERY_BODY_LEN: usize = 4 * 1024;
+
+/// A frame's decoded form may take this many times its type's body limit
+/// in memory (see [`max_decoded_len`]).
+pub const DECODED_FACTOR: usize = 4;
+
+/// The largest body, compressed or not, a frame of `msg_type` may carry
+/// once decompressed; over it is `too_large`, checked before anything is
+/// decompressed. Replies (which clients decode) may use all of
+/// [`MAX_BODY_LEN`].
+pub fn max_body_len(msg_type: u8) -> usize {
+    use crate::codec::msg_type as t;
+    match msg_type {
+        t::TELEMETRY_BATCH => MAX_TELEMETRY_BODY_LEN,
+        t::PROPOSAL | t::OPERATE => MAX_REQUEST_BODY_LEN,
+        t::SUBSCRIBE => MAX_SUBSCRIBE_BODY_LEN,
+        t::STATUS_QUERY => MAX_STATUS_QUERY_BODY_LEN,
+        _ => MAX_BODY_LEN,
+    }
+}
+
+/// The memory a frame of `msg_type` may take once decoded, as the decoder
+/// counts it: each string its bytes plus 16, each sequence element its
+/// in-memory size, each map entry twice the size of its key and value (a
+/// map's first entry a whole B-tree node of 11). Over it is `too_large`.
+pub fn max_decoded_len(msg_type: u8) -> usize {
+    DECODED_FACTOR * max_body_len(msg_type)
+}
+
 /// Bodies at least this long are compressed by our encoder when that makes
 /// them smaller. Not normative: a receiver accepts either form.
 pub const COMPRESS_THRESHOLD: usize = 16 * 1024;
 
 /// Samples in one telemetry batch.
 pub const MAX_SAMPLES_PER_BATCH: usize = 1024;
+
+/// Elements any one sequence or map may announce: the most any message
+/// holds (a telemetry batch's samples). Checked while decoding, before the
+/// first element, so a count cannot make the decoder build more.
+pub const MAX_ELEMENTS: usize = MAX_SAMPLES_PER_BATCH;
 
 /// Entries in one metric map (a sample's metrics, an expected or observed
 /// impact).
@@ -78,6 +126,46 @@ pub fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
+/// Makes client-supplied text fit a text field: control characters other
+/// than tab and newline become U+FFFD, and the result is cut to
+/// [`MAX_TEXT_LEN`] bytes at a character boundary.
+pub fn fit_text(text: &str) -> String {
+    let clean: String = clip(text, MAX_TEXT_LEN * 2)
+        .chars()
+        .map(|c| match c.is_control() && c != '\n' && c != '\t' {
+            true => char::REPLACEMENT_CHARACTER,
+            false => c,
+        })
+        .collect();
+    truncate(clean, MAX_TEXT_LEN)
+}
+
+/// The first `max` bytes of `text` at most, cut at a character boundary:
+/// what a log line or an error quotes of a client's string.
+pub fn clip(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Bytes of a client's string a log line or an error path quotes.
+pub const QUOTED_LEN: usize = 64;
+
+/// A map key as an error path quotes it: as is when it is a name, else
+/// its first [`QUOTED_LEN`] bytes, escaped, then `…`.
+pub fn quote_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if crate::validate::is_name(key) {
+        return key.into();
+    }
+    let shown: String = clip(key, QUOTED_LEN).escape_debug().collect();
+    match shown.len() < key.len() {
+        true => format!("{shown}…").into(),
+        false => shown.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +177,18 @@ mod tests {
         assert_eq!(core::MAX_ENUM_VALUES, MAX_ENUM_VALUES);
         assert_eq!(core::MAX_VALUE_LEN, MAX_TEXT_LEN);
         assert!(core::MAX_NAME_LEN + "values_".len() <= MAX_NAME_LEN);
+    }
+
+    #[test]
+    fn quoted_client_text_fits_and_is_clean() {
+        let long = "é".repeat(2000);
+        assert!(fit_text(&long).len() <= MAX_TEXT_LEN);
+        assert_eq!(fit_text("a\u{7}b\nc"), "a\u{fffd}b\nc");
+        assert_eq!(clip("héllo", 2), "h");
+        assert_eq!(quote_key("latency_p99"), "latency_p99");
+        let key = format!("a\r{}", "x".repeat(500));
+        let odd = quote_key(&key);
+        assert!(odd.starts_with("a\\r") && odd.ends_with('…') && odd.len() < 80);
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn sample(p: &str, s: &TelemetrySample) -> R {
     name(&format!("{p}.target_system"), &s.target_system)?;
     count(&format!("{p}.metrics"), s.metrics.len(), MAX_METRICS)?;
     for (k, v) in &s.metrics {
-        let f = format!("{p}.metrics.{k}");
+        let f = format!("{p}.metrics.{}", quote_key(k));
         name(&f, k)?;
         finite(&f, *v)?;
     }
@@ -79,7 +79,7 @@ fn sample(p: &str, s: &TelemetrySample) -> R {
         MAX_PARAMETERS,
     )?;
     for (k, v) in &s.parameters {
-        let f = format!("{p}.parameters.{k}");
+        let f = format!("{p}.parameters.{}", quote_key(k));
         name(&f, k)?;
         value(&f, v)?;
     }
@@ -269,7 +269,7 @@ fn rollback(p: &str, b: &Rollback) -> R {
     let f = format!("{p}parameters_to_restore");
     count(&f, b.parameters_to_restore.len(), MAX_PARAMETERS)?;
     for (k, v) in &b.parameters_to_restore {
-        let f = format!("{f}.{k}");
+        let f = format!("{f}.{}", quote_key(k));
         name(&f, k)?;
         value(&f, v)?;
     }
@@ -279,7 +279,7 @@ fn rollback(p: &str, b: &Rollback) -> R {
 fn impact(f: &str, m: &std::collections::BTreeMap<String, f64>) -> R {
     count(f, m.len(), MAX_METRICS)?;
     for (k, v) in m {
-        let f = format!("{f}.{k}");
+        let f = format!("{f}.{}", quote_key(k));
         name(&f, k)?;
         finite(&f, *v)?;
     }

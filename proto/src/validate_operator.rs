@@ -208,7 +208,7 @@ fn constraints(p: &str, c: &ConstraintSet) -> R {
     let f = format!("{p}.parameters");
     count(&f, c.parameters.len(), MAX_PARAMETERS)?;
     for (k, v) in &c.parameters {
-        let f = format!("{f}.{k}");
+        let f = format!("{f}.{}", quote_key(k));
         name(&f, k)?;
         match v {
             ParamConstraint::Int { .. } | ParamConstraint::Bool { .. } => {}
@@ -232,7 +232,7 @@ fn constraints(p: &str, c: &ConstraintSet) -> R {
 fn params(f: &str, p: &Parameters) -> R {
     count(f, p.len(), MAX_PARAMETERS)?;
     for (k, v) in p {
-        let f = format!("{f}.{k}");
+        let f = format!("{f}.{}", quote_key(k));
         name(&f, k)?;
         value(&f, v)?;
     }

@@ -9,7 +9,9 @@ use arqonbus_core::value::ParamValue;
 use arqonbus_proto::codec::{decode, encode, msg_type, Message};
 use arqonbus_proto::error::{CodecError, ErrorCode};
 use arqonbus_proto::frame::{self, FLAG_LZ4};
-use arqonbus_proto::limits::{MAX_BODY_LEN, MAX_FRAME_LEN, MAX_SAMPLES_PER_BATCH};
+use arqonbus_proto::limits::{
+    max_body_len, MAX_BODY_LEN, MAX_FRAME_LEN, MAX_SAMPLES_PER_BATCH, MAX_TELEMETRY_BODY_LEN,
+};
 use arqonbus_proto::message::{Request, TelemetryBatch};
 use arqonbus_proto::reply::{Decision, Reply};
 use arqonbus_proto::{vectors, Envelope, UnixMillis};
@@ -152,7 +154,7 @@ fn compression_bombs_and_lies() {
     assert!(matches!(err, CodecError::Decompress(_)), "{err:?}");
 
     // Declaring more than LZ4 can possibly produce from so few bytes.
-    let err = decode(&compressed_frame(MAX_BODY_LEN, &[0x10, b'a'])).unwrap_err();
+    let err = decode(&compressed_frame(MAX_TELEMETRY_BODY_LEN, &[0x10, b'a'])).unwrap_err();
     assert!(matches!(err, CodecError::Decompress(_)), "{err:?}");
 
     // Declaring more than the block holds.
@@ -163,6 +165,40 @@ fn compression_bombs_and_lies() {
     // Garbage block.
     let err = decode(&compressed_frame(100, &[0xff; 40])).unwrap_err();
     assert!(matches!(err, CodecError::Decompress(_)), "{err:?}");
+}
+
+#[test]
+fn each_type_has_its_own_body_limit_compressed_or_not() {
+    for t in msg_type::ALL {
+        let limit = max_body_len(t);
+        let over = vec![0u8; limit + 1];
+        let plain = frame::assemble(1, t, &over, false);
+        if let Ok(f) = plain {
+            let err = decode(&f).unwrap_err();
+            assert_eq!(
+                err,
+                CodecError::BodyTooLarge {
+                    len: limit + 1,
+                    limit
+                }
+            );
+        }
+        if limit == MAX_BODY_LEN {
+            continue; // a reply: the encoder refuses it (see below)
+        }
+        let packed = frame::assemble(1, t, &over, true).expect("compresses");
+        let err = decode(&packed).unwrap_err();
+        assert_eq!(
+            err,
+            CodecError::BodyTooLarge {
+                len: limit + 1,
+                limit
+            },
+            "type {t:#x}"
+        );
+        assert!(matches!(err.to_wire(), ErrorCode::TooLarge { .. }));
+    }
+    assert!(max_body_len(msg_type::STATUS_QUERY) < max_body_len(msg_type::TELEMETRY_BATCH));
 }
 
 #[test]
@@ -289,4 +325,42 @@ fn signed_bytes_are_context_header_seq_time_and_body() {
     // The frame body is envelope then exactly these request bytes.
     let frame_body = Message::Request(env, req).encode_body().unwrap();
     assert!(frame_body.ends_with(&body));
+}
+
+#[test]
+fn every_error_reply_fits_its_own_limits() {
+    let Message::Request(env, Request::TelemetryBatch(b)) = message("telemetry_batch") else {
+        panic!("catalogue changed")
+    };
+    let Message::Request(_, Request::Proposal(p)) = message("proposal") else {
+        panic!("catalogue changed")
+    };
+    let long = "m".repeat(1000);
+    let huge = "x".repeat(100_000);
+    let control = format!("a\u{7}b\r\n{}", "é".repeat(700));
+    for key in [long, huge, control] {
+        let mut sample = b.samples[0].clone();
+        sample.metrics.insert(key.clone(), 1.0);
+        let batch = Request::TelemetryBatch(TelemetryBatch {
+            samples: vec![sample],
+        });
+        let mut proposal = p.clone();
+        proposal.expected_impact.insert(key.clone(), 1.0);
+        for request in [batch, Request::Proposal(proposal)] {
+            let m = Message::Request(env.clone(), request);
+            let err = decode(&raw(&m)).unwrap_err();
+            let reply = Message::Reply(Reply::Error(err.reply()));
+            let frame = encode(&reply).unwrap_or_else(|e| panic!("{err:?} cannot be sent: {e}"));
+            let Ok(Message::Reply(Reply::Error(back))) = decode(&frame) else {
+                panic!("the reply decodes")
+            };
+            let ErrorCode::InvalidMessage { field, .. } = back.code else {
+                panic!("{back:?}")
+            };
+            assert!(
+                field.starts_with("samples[0].metrics.") || field.starts_with("expected_impact.")
+            );
+            assert!(frame.len() < 4 * 1024, "{} bytes", frame.len());
+        }
+    }
 }

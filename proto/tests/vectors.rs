@@ -97,6 +97,13 @@ fn the_spec_quotes_the_code() {
         ("MAX_ENUM_VALUES", MAX_ENUM_VALUES),
         ("MAX_AUDIT_DETAILS_LEN", MAX_AUDIT_DETAILS_LEN),
         ("MAX_LISTED_PROPOSALS", MAX_LISTED_PROPOSALS),
+        ("MAX_TELEMETRY_BODY_LEN", MAX_TELEMETRY_BODY_LEN),
+        ("MAX_REQUEST_BODY_LEN", MAX_REQUEST_BODY_LEN),
+        ("MAX_SUBSCRIBE_BODY_LEN", MAX_SUBSCRIBE_BODY_LEN),
+        ("MAX_STATUS_QUERY_BODY_LEN", MAX_STATUS_QUERY_BODY_LEN),
+        ("DECODED_FACTOR", DECODED_FACTOR),
+        ("MAX_ELEMENTS", MAX_ELEMENTS),
+        ("QUOTED_LEN", QUOTED_LEN),
     ] {
         let row = format!("| {name} | {value} |");
         assert!(spec.contains(&row), "PROTOCOL.md lacks the row {row:?}");

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const TARGET: &str = "bench-target";
+/// The target every cluster bench writes to (one integer parameter `n`).
+pub const TARGET: &str = "bench-target";
 const WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]

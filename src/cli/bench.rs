@@ -1,7 +1,7 @@
 //! `arqonbus bench ...`: prints benchmark figures as text or JSON.
 
 use super::GlobalArgs;
-use crate::bench::{cluster, sessions, storage, writes};
+use crate::bench::{cluster, flood, sessions, storage, writes};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,6 +22,15 @@ pub enum Bench {
     /// a warm-up, at each concurrency; writes/s and p50/p99/p99.9 latency.
     /// Three local nodes under --dir, or the cluster at --endpoints.
     Writes(WritesArgs),
+    /// Three local nodes flooded at once (a viewer's largest frames,
+    /// thousands of idle streams, slow-loris streams, forbidden requests)
+    /// around a well-behaved proposer: its latency, node_status latency,
+    /// elections, each node's peak memory, the audit entries left.
+    Flood(FloodArgs),
+    /// Three local nodes, bursts of compressed frames from a viewer and a
+    /// proposer at a follower and the leader: node_status latency on
+    /// another connection during the bursts, elections, what was refused.
+    Bursts(BurstsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +57,29 @@ pub struct WritesArgs {
     /// ... and its integer parameter.
     #[arg(long, default_value = cluster::PARAMETER)]
     pub parameter: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BurstsArgs {
+    /// Directory for the nodes' data (a fresh temporary one under it).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Bursts to send.
+    #[arg(long, default_value_t = 11)]
+    pub bursts: usize,
+    /// Frames per burst from each of the three senders.
+    #[arg(long, default_value_t = 64)]
+    pub frames: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct FloodArgs {
+    /// Directory for the nodes' data (a fresh temporary one under it).
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Seconds of flood.
+    #[arg(long, default_value_t = 30.0)]
+    pub seconds: f64,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +167,24 @@ pub async fn run(g: &GlobalArgs, bench: Bench) -> anyhow::Result<i32> {
                 "proposals_many_sessions": many,
                 "degraded": degraded,
             });
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(super::exit::OK)
+        }
+        Bench::Flood(args) => {
+            let dir = tempfile::Builder::new()
+                .prefix("arqonbus-bench-")
+                .tempdir_in(&args.dir)?;
+            let exe = std::env::current_exe()?;
+            let figures = flood::run(&exe, dir.path(), args.seconds).await?;
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(super::exit::OK)
+        }
+        Bench::Bursts(args) => {
+            let dir = tempfile::Builder::new()
+                .prefix("arqonbus-bench-")
+                .tempdir_in(&args.dir)?;
+            let exe = std::env::current_exe()?;
+            let figures = flood::bursts(&exe, dir.path(), args.bursts, args.frames).await?;
             println!("{}", serde_json::to_string_pretty(&figures)?);
             Ok(super::exit::OK)
         }

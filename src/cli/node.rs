@@ -2,6 +2,7 @@
 
 use arqonbus::audit::store::Retention;
 use arqonbus::node::config::{ClientDeadlines, NodeConfig, RaftTimings};
+use arqonbus::node::limits::Limits;
 use arqonbus::node::Node;
 use clap::Args;
 use std::net::SocketAddr;
@@ -47,6 +48,15 @@ pub struct NodeArgs {
     /// Audit entries moved to the archive at a time.
     #[arg(long, env = "ARQONBUS_AUDIT_CHUNK")]
     pub audit_chunk: Option<u64>,
+    /// Connections one identity may hold open on this node at once.
+    #[arg(long, env = "ARQONBUS_MAX_CONNECTIONS_PER_IDENTITY")]
+    pub max_connections_per_identity: Option<usize>,
+    /// Push streams one connection may hold open at once.
+    #[arg(long, env = "ARQONBUS_MAX_SUBSCRIPTIONS_PER_CONNECTION")]
+    pub max_subscriptions_per_connection: Option<usize>,
+    /// Push streams one identity may hold open on this node at once.
+    #[arg(long, env = "ARQONBUS_MAX_SUBSCRIPTIONS_PER_IDENTITY")]
+    pub max_subscriptions_per_identity: Option<usize>,
 }
 
 impl NodeArgs {
@@ -73,6 +83,7 @@ impl NodeArgs {
                 raft: RaftTimings::default(),
                 client: ClientDeadlines::default(),
                 audit: Retention::default(),
+                limits: Limits::default(),
             },
         };
         if let Some(v) = self.id {
@@ -102,6 +113,16 @@ impl NodeArgs {
         c.client.request_ms = self.request_deadline_ms.unwrap_or(c.client.request_ms);
         c.audit.keep = self.audit_keep.unwrap_or(c.audit.keep);
         c.audit.chunk = self.audit_chunk.unwrap_or(c.audit.chunk);
+        let l = &mut c.limits;
+        l.max_connections_per_identity = self
+            .max_connections_per_identity
+            .unwrap_or(l.max_connections_per_identity);
+        l.max_subscriptions_per_connection = self
+            .max_subscriptions_per_connection
+            .unwrap_or(l.max_subscriptions_per_connection);
+        l.max_subscriptions_per_identity = self
+            .max_subscriptions_per_identity
+            .unwrap_or(l.max_subscriptions_per_identity);
         c.check()?;
         Ok(c)
     }

@@ -7,6 +7,7 @@
 //! hold elections that are not needed, yet a dead leader is replaced within
 //! about a second.
 
+use super::limits::Limits;
 use crate::audit::store::Retention;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -87,6 +88,9 @@ pub struct NodeConfig {
     /// How many audit entries stay in sled before chunks move to the archive.
     #[serde(default)]
     pub audit: Retention,
+    /// Connections, subscriptions, frame deadline and memory, decoding.
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// A configuration that cannot work.
@@ -132,6 +136,9 @@ impl NodeConfig {
         }
         if self.audit.keep == 0 || self.audit.chunk == 0 {
             return bad("audit.keep and audit.chunk must be positive".into());
+        }
+        if let Some(limit) = self.limits.problem() {
+            return bad(format!("limits.{limit} must be positive"));
         }
         Ok(())
     }
@@ -196,6 +203,7 @@ mod tests {
             raft: RaftTimings::default(),
             client: ClientDeadlines::default(),
             audit: Retention::default(),
+            limits: Limits::default(),
         };
         c.raft.election_min_ms = c.raft.heartbeat_ms;
         assert!(c.check().is_err());

@@ -1,16 +1,18 @@
 //! Every client request enters here: the sender's role is checked against
-//! the one permission table (a refusal is a security event), then the
-//! request goes to its handler, under a deadline the caller applies.
+//! the one permission table (a refusal is counted in the security table),
+//! then the request goes to its handler, under a deadline the caller
+//! applies.
 
+use super::caller::Caller;
 use super::membership;
 use super::reply::{error_reply, Reject};
-use super::submit::record_security_event;
+use super::security::Kind;
 use super::{operate, propose, telemetry, Node};
 use arqonbus_proto::convert;
 use arqonbus_proto::error::ErrorCode;
+use arqonbus_proto::limits::clip;
 use arqonbus_proto::operator::OperatorRequest;
 use arqonbus_proto::{Reply, Request};
-use arqonbus_transport::Identity;
 use std::time::Duration;
 
 /// The longest a request may run on this node.
@@ -26,10 +28,11 @@ pub(super) fn deadline(node: &Node, request: &Request) -> Duration {
 }
 
 /// Answers one request (a `subscribe` is served on a stream of its own).
-pub(super) async fn handle(node: &Node, identity: &Identity, request: Request) -> Reply {
-    if let Err(reject) = authorize(node, identity, &request) {
+pub(super) async fn handle(node: &Node, caller: &Caller, request: Request) -> Reply {
+    if let Err(reject) = authorize(node, caller, &request) {
         return error_reply(reject);
     }
+    let identity = &caller.identity;
     let reply = match request {
         Request::Operate(op) => operate::operate(node, identity, op)
             .await
@@ -48,20 +51,20 @@ pub(super) async fn handle(node: &Node, identity: &Identity, request: Request) -
     reply.unwrap_or_else(error_reply)
 }
 
-/// Refuses what the sender's role may not do, and records the attempt.
-fn authorize(node: &Node, identity: &Identity, request: &Request) -> Result<(), Reject> {
+/// Refuses what the sender's role may not do, and counts the attempt.
+fn authorize(node: &Node, caller: &Caller, request: &Request) -> Result<(), Reject> {
+    let identity = &caller.identity;
     if identity.role.may(convert::permission(request)) {
         return Ok(());
     }
+    caller.refused(node, Kind::Forbidden);
     let action = convert::action(request);
-    let what = format!("tried {action}");
-    tracing::warn!(target: "arqonbus::security", node = node.id, identity = %identity.name, role = %identity.role, %what, "forbidden");
-    record_security_event(node, identity, what);
     Err((
         ErrorCode::Forbidden,
         format!(
             "{} (role {}) may not {action}",
-            identity.name, identity.role
+            clip(&identity.name, 64),
+            identity.role
         ),
     ))
 }

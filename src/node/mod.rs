@@ -1,17 +1,25 @@
 //! A running ArqonBus node: its Raft instance on the sled stores, one QUIC
-//! endpoint for peers and clients, and an orderly shutdown.
+//! endpoint for peers and clients, the bounds it holds every client to
+//! (`limits`, `admission`, `intake`, `decode_pool`), the security events
+//! it summarises (`security`), and an orderly shutdown.
 
+mod admission;
 pub mod batcher;
+mod caller;
 pub mod config;
 mod deadline;
+mod decode_pool;
 mod dispatch;
+mod intake;
 mod leadership;
+pub mod limits;
 mod membership;
 mod operate;
 mod peers;
 mod propose;
 mod reply;
 mod roles;
+mod security;
 mod serve;
 mod submit;
 mod subscribe;
@@ -21,10 +29,13 @@ use crate::raft::cluster_id::ClusterMembership;
 use crate::raft::network::PeerNetwork;
 use crate::raft::storage::{self, Storage};
 use crate::raft::{NodeId, StateStore, TypeConfig};
+use admission::Admission;
 use arqonbus_transport::{self, TlsCredentials, TransportTuning, ALPN_PEER};
 use batcher::Batcher;
 use config::NodeConfig;
+use decode_pool::DecodePool;
 use openraft::Raft;
+use security::SecurityTable;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::RwLock;
@@ -57,6 +68,14 @@ pub struct Node {
     batcher: Batcher,
     /// Telemetry windows (filled while this node leads).
     pub telemetry: Arc<telemetry::TelemetryWindows>,
+    /// What each client holds of this node, within `config.limits`.
+    admission: Arc<Admission>,
+    /// Where large and compressed frames are decoded.
+    decoder: DecodePool,
+    /// Refused attempts since the last report to the leader.
+    security: Arc<SecurityTable>,
+    /// Dials other nodes (Raft's own, and security reports to the leader).
+    peers: PeerNetwork,
     /// Each request holds a read guard; shutdown takes the write guard.
     inflight: Arc<RwLock<()>>,
     db: sled::Db,
@@ -94,7 +113,7 @@ impl Node {
         let raft = Raft::new(
             config.id,
             Arc::new(config.openraft()?),
-            network,
+            network.clone(),
             log,
             sm.clone(),
         )
@@ -104,6 +123,10 @@ impl Node {
             id: config.id,
             batcher: Batcher::start(raft.clone(), config.id),
             telemetry: Arc::default(),
+            admission: Admission::new(config.limits.clone()),
+            decoder: DecodePool::new(config.limits.decoders()),
+            security: Arc::default(),
+            peers: network,
             config: Arc::new(config),
             raft,
             sm,
@@ -114,6 +137,7 @@ impl Node {
         };
         tokio::spawn(serve::accept_loop(node.clone()));
         tokio::spawn(roles::watch(node.clone()));
+        tokio::spawn(security::report(node.clone()));
         tracing::info!(target: "arqonbus::node", node = node.id, listen = %node.config.listen, "node started");
         Ok(node)
     }

@@ -7,8 +7,10 @@ use arqonbus_proto::Reply;
 /// An error code and its message.
 pub(super) type Reject = (ErrorCode, String);
 
+/// The error frame of a rejection, fitted to its own limits whatever it
+/// quotes.
 pub(super) fn error_reply((code, message): Reject) -> Reply {
-    Reply::Error(ErrorReply { code, message })
+    Reply::Error(ErrorReply::new(code, &message))
 }
 
 /// A fault of this node, not of the request: the client cannot know what

@@ -1,12 +1,12 @@
 //! How a handler changes the replicated state: a command stamped with the
 //! sender and the leader's clock, proposed through the batcher, answered
-//! with what `apply` returned. Also how a node records a security event.
+//! with what `apply` returned.
 
 use super::batcher::WriteError;
 use super::leadership::{leader_check, not_leader};
 use super::reply::Reject;
 use super::Node;
-use arqonbus_core::{Actor, Command, CommandResult, Op, Role};
+use arqonbus_core::{Actor, Command, CommandResult, Op};
 use arqonbus_proto::error::ErrorCode;
 use arqonbus_transport::Identity;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,28 +18,6 @@ pub(super) fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
-}
-
-/// Records a security event in the audit log, without delaying the reply.
-pub(super) fn record_security_event(node: &Node, identity: &Identity, what: String) {
-    let command = Command {
-        actor: Actor {
-            identity: arqonbus_transport::node_name(node.id),
-            role: Role::Node,
-        },
-        at_ms: now_ms(),
-        op: Op::SecurityEvent {
-            identity: identity.name.clone(),
-            role: identity.role,
-            what,
-        },
-    };
-    let node = node.clone();
-    tokio::spawn(async move {
-        if leader_check(&node).await.is_ok() {
-            let _ = node.batcher.submit(command).await;
-        }
-    });
 }
 
 /// Proposes a command on the leader and waits for what `apply` answered.

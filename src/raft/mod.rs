@@ -3,7 +3,8 @@
 //! `wal` keeps the log and the vote in segment files and syncs
 //! (`fdatasync`) before it acknowledges; `log_store` is openraft's view of
 //! it; `state_store` applies committed entries to the pure
-//! [`State`](arqonbus_core::State) and persists audit entries; `snapshot`
+//! [`State`](arqonbus_core::State) and persists audit entries, waking
+//! the event streams of the targets touched (`wakeups`); `snapshot`
 //! writes and reads snapshot files.
 
 // openraft's StorageError is large (about 224 bytes) and the storage traits
@@ -19,6 +20,7 @@ pub mod snapshot;
 mod snapshot_builder;
 pub mod state_store;
 pub mod storage;
+pub mod wakeups;
 pub mod wal;
 
 use arqonbus_core::{Command, CommandResult};

@@ -230,7 +230,7 @@ impl PeerClient {
     }
 
     /// One RPC on its own stream, bounded by `deadline` end to end.
-    async fn call(
+    pub(crate) async fn call(
         &mut self,
         req: PeerRequest,
         deadline: Duration,

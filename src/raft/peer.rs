@@ -2,7 +2,8 @@
 //!
 //! One RPC per bidirectional QUIC stream: the caller writes one encoded
 //! [`PeerRequest`] and finishes its side; the callee answers with one
-//! [`PeerResponse`] and finishes. Encoding is our versioned bincode
+//! [`PeerResponse`] and finishes. Besides Raft's RPCs, a node sends the
+//! leader its security summaries this way. Encoding is our versioned bincode
 //! (`codec`), so a node never decodes what another release meant otherwise.
 //!
 //! The first RPC on a connection is the handshake, `Hello`: each side
@@ -12,6 +13,7 @@
 use crate::raft::cluster_id::ClusterId;
 use crate::raft::{NodeId, TypeConfig};
 use crate::record::{self, RecordError};
+use arqonbus_core::security::SecuritySummary;
 use openraft::error::{InstallSnapshotError, RaftError};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
@@ -39,6 +41,9 @@ pub enum PeerRequest {
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
     /// The handshake, first on every connection.
     Hello(PeerIdentity),
+    /// The refused attempts the sender saw, for the leader to propose as
+    /// the sender's `security_summary` command.
+    SecuritySummary(SecuritySummary),
 }
 
 /// The answer to a [`PeerRequest`], with the callee's Raft error if any.
@@ -54,6 +59,8 @@ pub enum PeerResponse {
     Malformed(String),
     /// The callee's identity, or why it refuses the caller's.
     Hello(Result<PeerIdentity, String>),
+    /// Whether the leader recorded the summary (why not, if it did not).
+    SecuritySummary(Result<(), String>),
 }
 
 impl PeerRequest {
@@ -63,6 +70,7 @@ impl PeerRequest {
             PeerRequest::Vote(_) => "vote",
             PeerRequest::InstallSnapshot(_) => "install_snapshot",
             PeerRequest::Hello(_) => "hello",
+            PeerRequest::SecuritySummary(_) => "security_summary",
         }
     }
 }

@@ -9,11 +9,13 @@
 //! written to sled in the same step as the state changes, under one lock, so
 //! readers and snapshot builders always see the two agree.
 //!
-//! After every apply (and every installed snapshot) the store publishes the
-//! last applied log index on a `watch` channel, so event streams wake up on
-//! any node, follower or leader, as soon as its replica moves.
+//! After every apply (and every installed snapshot) the store wakes the
+//! event streams watching the targets the entries touched (`wakeups`; all
+//! of them after a snapshot), so streams wake up on any node, follower or
+//! leader, as soon as its replica moves, and only those with news.
 
 use super::snapshot_builder::SnapshotBuilder;
+use super::wakeups::{touched, Wakeups};
 use crate::audit::store::{AuditStore, Retention};
 use crate::raft::snapshot::{self, Header, SnapshotError};
 use crate::raft::{
@@ -24,6 +26,7 @@ use arqonbus_core::audit::AuditEntry;
 use arqonbus_core::State;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, OptionalSend};
+use std::collections::BTreeSet;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,8 +55,8 @@ pub struct StateStore {
     /// Serialises replacing `current.snap`.
     current_guard: Arc<Mutex<()>>,
     pub(super) counter: Arc<AtomicU64>,
-    /// The last applied log index, published after each change.
-    applied_tx: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The event streams to wake after an apply, by target.
+    wakeups: Arc<Wakeups>,
 }
 
 fn io_err(e: impl std::error::Error + 'static) -> StorageError {
@@ -77,7 +80,7 @@ impl StateStore {
             audit_guard: Arc::default(),
             current_guard: Arc::default(),
             counter: Arc::default(),
-            applied_tx: Arc::new(tokio::sync::watch::Sender::new(0)),
+            wakeups: Arc::default(),
         };
         let current = store.snapshots.join(CURRENT);
         if current.exists() {
@@ -98,15 +101,9 @@ impl StateStore {
         &self.audit
     }
 
-    /// A receiver that changes whenever the applied state does (its value
-    /// is the last applied log index).
-    pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.applied_tx.subscribe()
-    }
-
-    fn publish_applied(&self, last: Option<LogId>) {
-        let index = last.map_or(0, |l| l.index);
-        self.applied_tx.send_replace(index);
+    /// Where event streams register the targets they watch.
+    pub fn wakeups(&self) -> &Wakeups {
+        &self.wakeups
     }
 
     fn write_applied(&self) -> std::sync::RwLockWriteGuard<'_, Replica> {
@@ -144,7 +141,7 @@ impl StateStore {
             last_membership: header.meta.last_membership.clone(),
         };
         drop(applied);
-        self.publish_applied(header.meta.last_log_id);
+        self.wakeups.wake_all();
         Ok(())
     }
 
@@ -158,11 +155,13 @@ impl StateStore {
         applied: &mut Replica,
         entry: Entry,
         audit: &mut Vec<AuditEntry>,
+        targets: &mut BTreeSet<String>,
     ) -> Response {
         applied.last_applied = Some(entry.log_id);
         match entry.payload {
             EntryPayload::Blank => Response::Blank,
             EntryPayload::Normal(command) => {
+                touched(&command, targets);
                 let result = applied.state.apply(&command);
                 audit.extend(result.audit);
                 Response::Command(result.result)
@@ -277,19 +276,19 @@ impl RaftStateMachine<TypeConfig> for StateStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let mut audit = Vec::new();
-        let (responses, head, last) = {
+        let (mut audit, mut targets) = (Vec::new(), BTreeSet::new());
+        let (responses, head) = {
             let mut applied = self.write_applied();
             let responses: Vec<Response> = entries
                 .into_iter()
-                .map(|e| self.apply_entry(&mut applied, e, &mut audit))
+                .map(|e| self.apply_entry(&mut applied, e, &mut audit, &mut targets))
                 .collect();
             let mut batch = sled::Batch::default();
             self.audit.stage(&audit, &mut batch).map_err(io_err)?;
             self.audit.apply(batch).map_err(io_err)?;
-            (responses, applied.state.audit.index, applied.last_applied)
+            (responses, applied.state.audit.index)
         };
-        self.publish_applied(last);
+        self.wakeups.wake(&targets);
         self.archive_in_background(head);
         Ok(responses)
     }

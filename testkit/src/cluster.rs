@@ -120,6 +120,16 @@ impl LocalCluster {
         self.processes.is_running(id)
     }
 
+    /// Node `id`'s resident memory, now and at its peak.
+    pub fn memory(&self, id: u64) -> Result<crate::Memory> {
+        self.processes.memory(id)
+    }
+
+    /// Resets node `id`'s peak resident memory to what it holds now.
+    pub fn reset_peak_memory(&self, id: u64) -> Result<()> {
+        self.processes.reset_peak_memory(id)
+    }
+
     /// A client with `user`'s certificate and every endpoint.
     pub fn client(&self, user: &str) -> Result<Client> {
         self.client_to(user, self.endpoints())

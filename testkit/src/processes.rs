@@ -174,6 +174,16 @@ impl NodeProcesses {
         Ok(Pid::from_raw(pid as i32))
     }
 
+    /// Node `id`'s resident memory, now and at its peak.
+    pub fn memory(&self, id: u64) -> Result<crate::Memory> {
+        crate::memory::memory(self.pid(id)?.as_raw() as u32)
+    }
+
+    /// Resets node `id`'s peak resident memory to what it holds now.
+    pub fn reset_peak_memory(&self, id: u64) -> Result<()> {
+        crate::memory::reset_peak(self.pid(id)?.as_raw() as u32)
+    }
+
     fn signal(&self, id: u64, signal: Signal) -> Result<()> {
         kill(self.pid(id)?, signal).map_err(|e| TestkitError::Signal {
             id,

@@ -14,8 +14,8 @@ use arqonbus_core::constraint_file;
 use arqonbus_proto::operator::NodeRole;
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
 use arqonbus_proto::{Reply, Request};
-use arqonbus_testkit::LocalCluster;
-use arqonbus_transport::{TlsCredentials, TransportTuning, ALPN_CLIENT};
+use arqonbus_testkit::{LocalCluster, RawClient};
+use arqonbus_transport::TlsCredentials;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -239,51 +239,23 @@ impl Cluster {
     }
 }
 
-/// A raw QUIC connection on the client ALPN, for sending arbitrary bytes.
-pub struct Raw {
-    _endpoint: quinn::Endpoint,
-    pub conn: quinn::Connection,
-}
+/// A raw QUIC connection on the client ALPN, for sending arbitrary bytes
+/// (testkit's [`RawClient`], failing the test where it fails).
+pub struct Raw(pub RawClient);
 
 impl Raw {
     pub async fn connect(certs: &Path, user: &str, addr: &str) -> Raw {
-        let creds = TlsCredentials::from_dir(certs, user).expect("client certificate");
-        let config =
-            arqonbus_transport::client_config(&creds, ALPN_CLIENT, &TransportTuning::default())
-                .expect("client config");
-        let endpoint =
-            quinn::Endpoint::client(([127, 0, 0, 1], 0).into()).expect("client endpoint");
-        let (host, sock) = arqonbus_transport::resolve(addr).await.expect("resolve");
-        let conn = within(
-            "raw connection",
-            Duration::from_secs(5),
-            endpoint.connect_with(config, sock, &host).expect("connect"),
-        )
-        .await
-        .expect("handshake");
-        Raw {
-            _endpoint: endpoint,
-            conn,
+        match RawClient::connect(certs, user, addr).await {
+            Ok(c) => Raw(c),
+            Err(e) => panic!("raw connection as {user} to {addr}: {e}"),
         }
     }
 
     /// Writes `bytes` on a new stream, finishes, and decodes the answer.
     pub async fn exchange(&self, bytes: &[u8]) -> Reply {
-        let (mut send, mut recv) = self.conn.open_bi().await.expect("open stream");
-        // The server may stop reading early (too large); that is fine.
-        let _ = send.write_all(bytes).await;
-        let _ = send.finish();
-        let frame = within(
-            "an answer on the raw stream",
-            Duration::from_secs(10),
-            arqonbus_transport::frame_io::read_frame(&mut recv),
-        )
-        .await
-        .expect("read the answer")
-        .expect("an answer frame");
-        match arqonbus_proto::decode(&frame).expect("a valid reply frame") {
-            arqonbus_proto::Message::Reply(r) => r,
-            other => panic!("expected a reply, got {other:?}"),
+        match self.0.exchange(bytes).await {
+            Ok(r) => r,
+            Err(e) => panic!("no answer on the raw stream: {e}"),
         }
     }
 }

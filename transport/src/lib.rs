@@ -5,11 +5,13 @@
 //! client configs from them, `identity` reads who is at the other end from
 //! its certificate (CN = name, O = role), `authorize` decides what an ALPN
 //! admits, `resolve` says where to dial a node name, and `frame_io` reads
-//! and writes protocol frames on a stream. ALPN separates Raft peer traffic
+//! and writes protocol frames on a stream; `codes` are the application
+//! error codes a node closes connections and ends streams with. ALPN separates Raft peer traffic
 //! ([`ALPN_PEER`], nodes only) from client traffic ([`ALPN_CLIENT`]).
 
 mod authorize;
 mod cert_dir;
+mod codes;
 pub mod frame_io;
 mod identity;
 mod resolve;
@@ -20,10 +22,10 @@ pub use authorize::{
     peer_identity, refuse, require_role, AuthError, CLOSE_UNAUTHORIZED,
 };
 pub use cert_dir::{CertDir, CA_NAME};
+pub use codes::{CLOSE_BUSY, RESET_DEADLINE, STOP_REFUSED};
 pub use identity::{node_name, parse_node_name, Identity, IdentityError, NODE_NAME_PREFIX};
 pub use resolve::{locate, parse_resolve, resolve, Overrides};
 pub use tls::{
     client_config, crypto_provider, server_config, TlsCredentials, TlsError, TransportTuning,
-    ALPN_CLIENT, ALPN_PEER, MAX_CONCURRENT_BIDI_STREAMS, MAX_CONCURRENT_UNI_STREAMS,
-    STREAM_RECEIVE_WINDOW,
+    ALPN_CLIENT, ALPN_PEER,
 };

@@ -62,24 +62,21 @@ pub enum TlsError {
     },
 }
 
-/// Bidirectional streams the other end may have open at once (QUIC
-/// `initial_max_streams_bidi`); more wait for credit, they are not refused.
-pub const MAX_CONCURRENT_BIDI_STREAMS: u32 = 100;
-/// Unidirectional streams the other end may open: none, version 1 uses
-/// none (`initial_max_streams_uni` = 0).
-pub const MAX_CONCURRENT_UNI_STREAMS: u32 = 0;
-/// Bytes a peer may send on one stream ahead of our reading
-/// (`initial_max_stream_data_*`): 1.25 MB, quinn's default.
-pub const STREAM_RECEIVE_WINDOW: u32 = 1_250_000;
-
-/// QUIC transport settings shared by the server and client configs: the
-/// timing below, the stream limits and window above, no QUIC datagrams.
+/// QUIC transport timing and limits shared by the server and client
+/// configs. The limits are set explicitly, never left to quinn's defaults:
+/// they are what one connection may hold of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransportTuning {
     /// How often an idle connection sends a keep-alive.
     pub keep_alive_interval: Duration,
     /// How long a silent connection lives; also bounds a dial to a dead peer.
     pub idle_timeout: Duration,
+    /// Bidirectional streams the other side may have open at once.
+    pub max_streams: u32,
+    /// Bytes one stream may have in flight before its reader takes them.
+    pub stream_window: u32,
+    /// Bytes all streams of one connection may have in flight together.
+    pub connection_window: u32,
 }
 
 impl Default for TransportTuning {
@@ -87,6 +84,9 @@ impl Default for TransportTuning {
         TransportTuning {
             keep_alive_interval: Duration::from_millis(300),
             idle_timeout: Duration::from_millis(1500),
+            max_streams: 64,
+            stream_window: 1024 * 1024,
+            connection_window: 8 * 1024 * 1024,
         }
     }
 }
@@ -105,12 +105,11 @@ impl TransportTuning {
         config
             .keep_alive_interval(Some(self.keep_alive_interval))
             .max_idle_timeout(Some(idle))
-            .max_concurrent_bidi_streams(MAX_CONCURRENT_BIDI_STREAMS.into())
-            .max_concurrent_uni_streams(MAX_CONCURRENT_UNI_STREAMS.into())
-            .stream_receive_window(STREAM_RECEIVE_WINDOW.into())
-            // The connection-wide window is not a limit of its own: at most
-            // the streams above times their window (quinn's default).
-            .receive_window(quinn::VarInt::MAX)
+            .max_concurrent_bidi_streams(self.max_streams.into())
+            .max_concurrent_uni_streams(0u32.into())
+            .stream_receive_window(self.stream_window.into())
+            .receive_window(self.connection_window.into())
+            .send_window(u64::from(self.connection_window))
             .datagram_receive_buffer_size(None);
         Ok(Arc::new(config))
     }

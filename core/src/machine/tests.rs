@@ -347,3 +347,39 @@ fn only_a_node_records_security_events() {
     let r = s.apply(&cmd(Role::Admin, 2, event));
     assert!(matches!(r.result, Err(CommandError::Forbidden { .. })));
 }
+
+#[test]
+fn a_node_summary_is_one_audit_entry_and_nothing_else_changes() {
+    use crate::security::{SecuritySummary, SummaryRow};
+    let summary = SecuritySummary {
+        rows: vec![SummaryRow {
+            identity: "viewer".into(),
+            kind: "forbidden".into(),
+            count: 300,
+            first_remote: "127.0.0.1:5000".into(),
+        }],
+        lost: 0,
+    };
+    let mut s = with_target();
+    let before = s.clone();
+    let r = s.apply(&cmd(Role::Node, 2, Op::SecuritySummary(summary.clone())));
+    assert_eq!(r.result, Ok(Outcome::Recorded));
+    assert_eq!(r.audit.len(), 1);
+    assert_eq!(r.audit[0].action, "security_summary");
+    assert_eq!(r.audit[0].details, summary.describe());
+    assert_eq!(
+        (s.targets.clone(), s.decided.clone()),
+        (before.targets.clone(), before.decided.clone())
+    );
+
+    // Only a node may send one; one out of shape is refused and audited.
+    let r = s.apply(&cmd(Role::Admin, 3, Op::SecuritySummary(summary)));
+    assert!(matches!(r.result, Err(CommandError::Forbidden { .. })));
+    let r = s.apply(&cmd(
+        Role::Node,
+        4,
+        Op::SecuritySummary(SecuritySummary::default()),
+    ));
+    assert!(matches!(r.result, Err(CommandError::InvalidSummary(_))));
+    assert_eq!(r.audit[0].action, "refused");
+}
