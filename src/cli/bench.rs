@@ -129,9 +129,6 @@ pub struct StorageArgs {
     /// Operations per measurement.
     #[arg(long, default_value_t = 2000)]
     pub count: u64,
-    /// Print JSON instead of text.
-    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
-    pub output: String,
 }
 
 pub async fn run(g: &GlobalArgs, bench: Bench) -> anyhow::Result<i32> {
@@ -193,7 +190,7 @@ pub async fn run(g: &GlobalArgs, bench: Bench) -> anyhow::Result<i32> {
                 .prefix("arqonbus-bench-")
                 .tempdir_in(&args.dir)?;
             let f = storage::run(dir.path(), args.count).await?;
-            if args.output == "json" {
+            if g.json() {
                 println!("{}", serde_json::to_string_pretty(&f)?);
             } else {
                 println!("operations per figure:          {}", f.count);

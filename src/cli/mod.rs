@@ -101,3 +101,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(b) => bench::run(g, b).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// A subcommand flag that shadows a global one (`--output` once did)
+    /// only shows when the line is parsed: parse each bench command.
+    #[test]
+    fn every_bench_command_parses_with_and_without_json() {
+        for bench in [
+            "storage", "cluster", "sessions", "writes", "flood", "bursts",
+        ] {
+            for extra in [&[][..], &["--output", "json"][..]] {
+                let mut line = vec!["arqonbus", "bench", bench, "--dir", "/tmp"];
+                line.extend_from_slice(extra);
+                let parsed = Cli::try_parse_from(&line);
+                assert!(parsed.is_ok(), "{line:?}: {:?}", parsed.err());
+            }
+        }
+    }
+}
