@@ -11,18 +11,30 @@ mod common;
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use arqonbus_lazyfs::{control, Stats};
 use common::{expect_line, fsync, lines, wait_exit, Fs};
 
 const KEYS: usize = 100;
 
+/// Opens the database at `db`. A database just dropped (by this process,
+/// or by the parent before it started this child) can hold sled's file lock
+/// for a moment, until sled's background thread lets go of it: a lock
+/// conflict is retried for up to 10 s.
 fn open(db: &Path) -> sled::Db {
-    sled::Config::new()
-        .path(db)
-        .flush_every_ms(None)
-        .open()
-        .unwrap_or_else(|e| panic!("sled open {db:?}: {e}"))
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match sled::Config::new().path(db).flush_every_ms(None).open() {
+            Ok(db) => return db,
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("sled open {db:?}: {e}"),
+        }
+    }
 }
 
 fn stats(socket: &Path) -> Stats {
