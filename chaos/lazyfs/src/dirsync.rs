@@ -25,6 +25,12 @@ impl State {
     /// `fsync` (`datasync` false) or `fdatasync` on directory `ino`.
     pub fn fsyncdir(&mut self, ino: u64, datasync: bool) -> Result<(), Errno> {
         self.stats.fsyncdir += 1;
+        self.sync_dir(ino, datasync)
+    }
+
+    /// Makes directory `ino`'s entries durable (and its attributes, without
+    /// `datasync`), uncounted: `fsyncdir` and writeback share it.
+    pub(crate) fn sync_dir(&mut self, ino: u64, datasync: bool) -> Result<(), Errno> {
         let inode = self.vol.get_mut(ino)?;
         let Body::Dir(dir) = &inode.body else {
             return Err(Errno::ENOTDIR);

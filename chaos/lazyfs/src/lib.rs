@@ -26,6 +26,7 @@ pub mod namespace;
 pub mod state;
 pub mod stats;
 mod volatile;
+mod writeback;
 
 pub use error::Error;
 pub use handle::Handle;

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread;
+use std::time::Duration;
 
 use anyhow::Context;
 use arqonbus_lazyfs::mount::DEFAULT_MAX_UNSYNCED;
@@ -38,6 +39,10 @@ enum Command {
         /// Cap on unsynced bytes held in memory; writes past it fail with ENOSPC.
         #[arg(long, default_value_t = DEFAULT_MAX_UNSYNCED)]
         max_unsynced: u64,
+        /// Make everything durable every this many milliseconds, as a
+        /// kernel's writeback would (0, the default: only syncs do).
+        #[arg(long, default_value_t = 0)]
+        writeback_ms: u64,
     },
     /// Send one command (crash, stats, help) to a running daemon.
     Ctl {
@@ -63,12 +68,14 @@ fn main() -> ExitCode {
             mountpoint,
             control,
             max_unsynced,
+            writeback_ms,
         } => {
             let config = MountConfig {
                 backing,
                 mountpoint,
                 control: Some(control),
                 max_unsynced,
+                writeback: (writeback_ms > 0).then(|| Duration::from_millis(writeback_ms)),
             };
             run(&config)
         }

@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::fs::LazyFs;
 use crate::handle::Handle;
 use crate::state::State;
+use crate::writeback;
 
 /// Default cap on unsynced bytes held in memory: 1 GiB.
 pub const DEFAULT_MAX_UNSYNCED: u64 = 1 << 30;
@@ -38,6 +39,10 @@ pub struct MountConfig {
     pub control: Option<PathBuf>,
     /// Cap on unsynced bytes; a write past it fails with `ENOSPC`.
     pub max_unsynced: u64,
+    /// With a period, everything volatile becomes durable at that period,
+    /// as a kernel's writeback would (see `writeback.rs`); `None` (the
+    /// default) is the strict model: only syncs make anything durable.
+    pub writeback: Option<Duration>,
 }
 
 impl MountConfig {
@@ -48,6 +53,7 @@ impl MountConfig {
             mountpoint: mountpoint.into(),
             control: None,
             max_unsynced: DEFAULT_MAX_UNSYNCED,
+            writeback: None,
         }
     }
 }
@@ -84,6 +90,8 @@ pub struct Mount {
     done: Receiver<io::Result<()>>,
     thread: Option<JoinHandle<()>>,
     control: Option<ControlServer>,
+    /// Dropping it stops the writeback thread, if there is one.
+    _writeback: Option<mpsc::Sender<()>>,
 }
 
 impl Mount {
@@ -120,7 +128,13 @@ impl Mount {
             done,
             thread: Some(thread),
             control: None,
+            _writeback: None,
         };
+        if let Some(period) = config.writeback {
+            let (stop, stopped) = mpsc::channel();
+            writeback::spawn(handle.clone(), period, stopped).map_err(mount_err)?;
+            mount._writeback = Some(stop);
+        }
         if let Some(path) = &config.control {
             mount.control = Some(ControlServer::start(path, handle)?);
         }

@@ -27,6 +27,9 @@ pub struct Stats {
     pub refused_writes: u64,
     /// Power losses so far.
     pub power_losses: u64,
+    /// Writebacks so far (`MountConfig::writeback`): each made the whole
+    /// volatile state durable.
+    pub writebacks: u64,
 }
 
 impl Stats {
@@ -36,7 +39,7 @@ impl Stats {
         self.unsynced_bytes = self.unsynced_bytes.saturating_sub(bytes);
     }
 
-    fn fields(&self) -> [(&'static str, u64); 9] {
+    fn fields(&self) -> [(&'static str, u64); 10] {
         [
             ("fsync", self.fsync),
             ("fdatasync", self.fdatasync),
@@ -47,6 +50,7 @@ impl Stats {
             ("unsynced_bytes", self.unsynced_bytes),
             ("refused_writes", self.refused_writes),
             ("power_losses", self.power_losses),
+            ("writebacks", self.writebacks),
         ]
     }
 
@@ -61,6 +65,7 @@ impl Stats {
             "unsynced_bytes" => &mut self.unsynced_bytes,
             "refused_writes" => &mut self.refused_writes,
             "power_losses" => &mut self.power_losses,
+            "writebacks" => &mut self.writebacks,
             _ => return None,
         })
     }
@@ -113,6 +118,7 @@ mod tests {
             unsynced_bytes: 7,
             refused_writes: 8,
             power_losses: 9,
+            writebacks: 10,
         };
         let line = stats.to_string();
         assert!(line.starts_with("fsync=1 fdatasync=2 fsyncdir=3"), "{line}");

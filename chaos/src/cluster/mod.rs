@@ -39,9 +39,20 @@ pub enum Setup {
     /// Node processes; `network` puts each in its own network namespace,
     /// which partitions need (and root); `power_loss` puts each node's data
     /// directory on a power-loss filesystem (root and /dev/fuse).
-    Process { network: bool, power_loss: bool },
+    Process {
+        network: bool,
+        power_loss: Option<PowerModel>,
+    },
     /// The compose file's three containers.
     Docker { compose_file: PathBuf },
+}
+
+/// How the power-loss filesystems model a disk.
+#[derive(Debug, Clone, Copy)]
+pub struct PowerModel {
+    /// The writeback period (`arqonbus_lazyfs::MountConfig::writeback`);
+    /// `None` for the strict model.
+    pub writeback: Option<Duration>,
 }
 
 /// How clients reach the nodes: endpoints, the certificate directory, and

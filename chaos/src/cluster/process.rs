@@ -12,7 +12,7 @@
 use super::firewall::{self, Direction, Netns};
 use super::netns::Namespaces;
 use super::tools::run_cli;
-use super::{Access, NODES};
+use super::{Access, PowerModel, NODES};
 use anyhow::{bail, Context};
 use arqonbus_lazyfs::{Mount, MountConfig};
 use arqonbus_testkit::{free_ports, NodeProcesses, NodeSpec};
@@ -32,6 +32,8 @@ pub struct ProcessNodes {
     cut: Vec<u64>,
     /// Each node's power-loss filesystem, by id, when the run cuts power.
     mounts: Vec<(u64, Mount)>,
+    /// The power-loss filesystems' writeback period, if they have one.
+    writeback: Option<std::time::Duration>,
 }
 
 impl ProcessNodes {
@@ -42,7 +44,7 @@ impl ProcessNodes {
         dir: &Path,
         certs: &Path,
         network: bool,
-        power_loss: bool,
+        power_loss: Option<PowerModel>,
     ) -> anyhow::Result<(ProcessNodes, Access)> {
         let netns = match network {
             true => Some(Namespaces::create(NODES, &dir.join("network.log")).await?),
@@ -68,10 +70,11 @@ impl ProcessNodes {
             netns,
             cut: Vec::new(),
             mounts: Vec::new(),
+            writeback: power_loss.and_then(|m| m.writeback),
         };
         let mut prepared = match power_loss {
-            true => nodes.mount_all(),
-            false => Ok(()),
+            Some(model) => nodes.mount_all(model),
+            None => Ok(()),
         };
         if prepared.is_ok() {
             prepared = nodes.make_certs(exe, certs).await;
@@ -84,11 +87,15 @@ impl ProcessNodes {
     }
 
     /// Mounts a power-loss filesystem on each node's data directory.
-    fn mount_all(&mut self) -> anyhow::Result<()> {
+    fn mount_all(&mut self, model: PowerModel) -> anyhow::Result<()> {
         for id in 1..=NODES {
             let data = self.processes.data_dir(id);
             let backing = self.dir.join(format!("node-{id}.backing"));
-            let mount = Mount::start(&MountConfig::new(&backing, &data))
+            let config = MountConfig {
+                writeback: model.writeback,
+                ..MountConfig::new(&backing, &data)
+            };
+            let mount = Mount::start(&config)
                 .with_context(|| format!("mounting the power-loss filesystem of node {id}"))?;
             self.mounts.push((id, mount));
         }
@@ -134,9 +141,13 @@ impl ProcessNodes {
     }
 
     pub fn describe(&self) -> String {
-        let power = match self.mounts.is_empty() {
-            true => "",
-            false => ", data on power-loss filesystems",
+        let power = match (self.mounts.is_empty(), self.writeback) {
+            (true, _) => String::new(),
+            (false, None) => ", data on power-loss filesystems".into(),
+            (false, Some(period)) => format!(
+                ", data on power-loss filesystems (writeback every {} ms)",
+                period.as_millis()
+            ),
         };
         match &self.netns {
             Some(ns) => format!("process: node N in {}{power}", ns.describe()),

@@ -6,8 +6,13 @@
 //! - a majority at once (the leader and one follower): the cluster has no
 //!   quorum until they come back, and must come back with everything it
 //!   acknowledged, every vote it gave, and no second leader in a term.
-//!   The time to a leader is measured from the power loss, restarts
-//!   included.
+//!   The third node is paused from just before the power loss until the
+//!   two restarted nodes have elected a leader, so that what *they* made
+//!   durable decides the cluster's future: a survivor that campaigns first
+//!   would hand its own log back to them and hide a lost write. (Every
+//!   acknowledged entry is on one of the two, so a correct build loses
+//!   nothing.) The time to a leader is measured from the power loss,
+//!   restarts included.
 
 use super::watch::{find_leader, pick_other, wait_new_leader};
 use super::{Fault, FaultKind, NemesisOptions};
@@ -38,6 +43,12 @@ pub async fn inject(
             (vec![leader, other], "leader")
         }
     };
+    let survivor = (victims.len() > 1)
+        .then(|| (1..=NODES).find(|id| !victims.contains(id)))
+        .flatten();
+    if let Some(id) = survivor {
+        cluster.pause(id).await?;
+    }
     let hit = Instant::now();
     let mut fault = Fault::new(kind, victims[0], role, Some(term), hit - start);
     cluster.power_loss(&victims).await?;
@@ -49,15 +60,22 @@ pub async fn inject(
     for &id in &victims {
         cluster.restart(id).await?;
     }
-    if victims.len() > 1 {
+    let mut note = format!("power lost on nodes {victims:?}");
+    if let Some(paused) = survivor {
         // A restarted node whose own vote was committed may lead again in
         // the same term (openraft restores it); any leader will do.
-        if let Ok((id, t)) = find_leader(cluster, options.election_bound + BACK_BOUND).await {
+        let elected = find_leader(cluster, options.election_bound + BACK_BOUND).await;
+        if let Ok((id, t)) = elected {
             fault.note_election(Some((id, t, hit.elapsed())));
+        }
+        cluster.resume(paused).await?;
+        note.push_str(&format!("; node {paused} paused until they elected"));
+        if elected.is_err() {
+            note.push_str(" (they did not, within the bound; resumed)");
         }
     }
     fault.healed_s = Some(start.elapsed().as_secs_f64());
-    fault.note = Some(format!("power lost on nodes {victims:?}"));
+    fault.note = Some(note);
     for &id in &victims {
         cluster.wait_answering(id, BACK_BOUND).await?;
     }

@@ -2,7 +2,7 @@
 //! the fault minimums and mix, the workloads' rates and the checks'
 //! bounds, and what they make: the nemesis options and the cluster setup.
 
-use crate::cluster::Setup;
+use crate::cluster::{PowerModel, Setup};
 use crate::nemesis::{FaultKind, NemesisOptions};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -60,6 +60,12 @@ pub struct RunArgs {
     /// power-loss filesystem (root and /dev/fuse).
     #[arg(long, default_value_t = 0)]
     pub power_losses: usize,
+    /// With power losses, milliseconds between writebacks: the filesystem
+    /// then makes everything durable at that period, as a kernel does, and
+    /// a power loss takes only the tail since the last one. 0 (the
+    /// default): the strict model, only syncs make anything durable.
+    #[arg(long, default_value_t = 0)]
+    pub writeback_ms: u64,
     /// The compose file of the docker back end.
     #[arg(long, default_value = "cluster/docker-compose.yml")]
     pub compose_file: PathBuf,
@@ -128,7 +134,13 @@ impl RunArgs {
         match self.backend {
             Backend::Process => Setup::Process {
                 network: schedule.iter().any(|(kind, _)| kind.is_partition()),
-                power_loss: schedule.iter().any(|(kind, _)| kind.is_power_loss()),
+                power_loss: schedule
+                    .iter()
+                    .any(|(kind, _)| kind.is_power_loss())
+                    .then_some(PowerModel {
+                        writeback: (self.writeback_ms > 0)
+                            .then(|| Duration::from_millis(self.writeback_ms)),
+                    }),
             },
             Backend::Docker => Setup::Docker {
                 compose_file: self.compose_file.clone(),

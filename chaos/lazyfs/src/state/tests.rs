@@ -243,3 +243,28 @@ fn namespace_errors_are_the_posix_ones() {
         Kind::File
     );
 }
+
+#[test]
+fn writeback_keeps_everything_before_it_and_nothing_after() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = state(&dir);
+    let sub = s.mkdir(ROOT, b"sub", DIR).expect("mkdir").ino.0;
+    let old = create(&mut s, sub, "old", b"written back");
+    s.write_back().expect("writeback");
+    assert_eq!(s.stats.unsynced_bytes, 0);
+    assert_eq!(
+        (s.stats.fsync, s.stats.fsyncdir, s.stats.writebacks),
+        (0, 0, 1)
+    );
+    s.write(old, 12, b", then more", 0).expect("write");
+    create(&mut s, sub, "new", b"after");
+    check_accounting(&s);
+    s.power_loss().expect("power loss");
+    let sub = find(&s, ROOT, "sub").expect("the directory came back");
+    assert_eq!(
+        contents(&mut s, sub, "old").as_deref(),
+        Some(&b"written back"[..])
+    );
+    assert_eq!(find(&s, sub, "new"), None);
+    check_accounting(&s);
+}

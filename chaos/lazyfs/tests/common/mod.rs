@@ -37,6 +37,7 @@ impl Fs {
             mountpoint: dir.path().join("mnt"),
             control: Some(dir.path().join("control.sock")),
             max_unsynced: cap,
+            writeback: None,
         };
         let mount = Some(start(&config));
         Fs { mount, config, dir }
