@@ -21,6 +21,7 @@ pub mod events;
 pub mod machine;
 pub mod proposal;
 pub mod role;
+pub mod rules;
 pub mod security;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
