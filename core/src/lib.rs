@@ -19,6 +19,7 @@ pub mod constraints;
 pub mod decided;
 pub mod events;
 pub mod machine;
+pub mod policy;
 pub mod proposal;
 pub mod role;
 pub mod rules;
