@@ -59,7 +59,8 @@ fn wire_decision(v: Verdict) -> WireDecision {
     match v {
         Verdict::Approved => WireDecision::Approved,
         Verdict::PartiallyApproved => WireDecision::PartiallyApproved,
-        Verdict::Rejected => WireDecision::Rejected,
+        Verdict::Rejected | Verdict::Expired => WireDecision::Rejected,
+        Verdict::PendingApproval => WireDecision::PendingApproval,
     }
 }
 
@@ -71,9 +72,10 @@ pub fn approval(d: &Decision) -> Approval {
         source: SOURCE.into(),
         timestamp: millis(d.decided_at_ms),
         decision: wire_decision(d.verdict),
+        // While pending, `approved_changes` lists everything that waits
+        // for operators (PROTOCOL.md §6.2).
         approved_changes: d
-            .approved
-            .iter()
+            .candidate()
             .map(|a| ApprovedChange {
                 parameter: a.parameter.clone(),
                 approved_value: a.value.clone(),
@@ -105,6 +107,8 @@ pub fn status(d: &Decision) -> Status {
         status: match d.verdict {
             Verdict::Rejected => ProposalStatus::Rejected,
             Verdict::Approved | Verdict::PartiallyApproved => ProposalStatus::Active,
+            Verdict::PendingApproval => ProposalStatus::PendingApproval,
+            Verdict::Expired => ProposalStatus::Expired,
         },
         progress: Progress {
             rollout_percentage: 0,
@@ -122,7 +126,7 @@ pub fn summary(d: &Decision) -> ProposalSummary {
         target_system: d.target.clone(),
         timestamp: millis(d.decided_at_ms),
         decision: wire_decision(d.verdict),
-        approved: d.approved.len() as u32,
+        approved: d.candidate().count() as u32,
         rejected: d.rejected.len() as u32,
     }
 }
