@@ -301,3 +301,8 @@ fn rules(fates: &mut [(String, Fate)], target: &Target) {
         }
     }
 }
+
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+pub(crate) mod tests;

@@ -296,6 +296,8 @@ mod propose;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_approve;
+#[cfg(test)]
 mod tests_decided;
 #[cfg(test)]
 mod tests_propose;
