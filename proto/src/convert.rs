@@ -13,6 +13,7 @@ use crate::reply::{
     Approval, ApprovedChange, Decision as WireDecision, EnforcementMode, Event, EventBody,
     Progress, ProposalStatus, RejectedChange, RolloutSchedule, Status,
 };
+use crate::workflow::WorkflowRequest;
 use crate::UnixMillis;
 use arqonbus_core::constraints::Violation;
 use arqonbus_core::events::{self, EventBody as CoreBody};
@@ -220,6 +221,12 @@ pub fn permission(request: &Request) -> Permission {
             | OperatorRequest::ListProposals { .. }
             | OperatorRequest::ShowProposal { .. } => Permission::Read,
         },
+        Request::Workflow(w) => match w {
+            WorkflowRequest::GetConstraints { .. }
+            | WorkflowRequest::ListPending { .. }
+            | WorkflowRequest::ShowProposal { .. } => Permission::Read,
+            _ => Permission::Configure,
+        },
     }
 }
 
@@ -232,7 +239,7 @@ pub fn type_permission(msg_type: u8) -> Option<Permission> {
     match msg_type {
         t::TELEMETRY_BATCH => Some(Permission::Telemetry),
         t::PROPOSAL => Some(Permission::Propose),
-        t::SUBSCRIBE | t::STATUS_QUERY | t::OPERATE => Some(Permission::Read),
+        t::SUBSCRIBE | t::STATUS_QUERY | t::OPERATE | t::WORKFLOW => Some(Permission::Read),
         _ => None,
     }
 }
@@ -256,6 +263,16 @@ pub fn action(request: &Request) -> &'static str {
             OperatorRequest::RemoveNode { .. } => "remove_node",
             OperatorRequest::ListProposals { .. } => "list_proposals",
             OperatorRequest::ShowProposal { .. } => "show_proposal",
+        },
+        Request::Workflow(w) => match w {
+            WorkflowRequest::SetConstraints { .. } => "set_constraints",
+            WorkflowRequest::GetConstraints { .. } => "get_constraints",
+            WorkflowRequest::SetParameters { .. } => "set_parameters",
+            WorkflowRequest::ListPending { .. } => "list_pending",
+            WorkflowRequest::Approve { .. } => "approve",
+            WorkflowRequest::Reject { .. } => "reject",
+            WorkflowRequest::ShowProposal { .. } => "show_proposal",
+            WorkflowRequest::Rollback { .. } => "rollback",
         },
     }
 }
