@@ -124,7 +124,13 @@ mod tests {
     #[test]
     fn every_bench_command_parses_with_and_without_json() {
         for bench in [
-            "storage", "cluster", "sessions", "writes", "flood", "bursts",
+            "storage",
+            "cluster",
+            "sessions",
+            "writes",
+            "flood",
+            "bursts",
+            "decisions",
         ] {
             for extra in [&[][..], &["--output", "json"][..]] {
                 let mut line = vec!["arqonbus", "bench", bench, "--dir", "/tmp"];
