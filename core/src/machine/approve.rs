@@ -84,11 +84,13 @@ impl State {
                     .map(|a| (a.parameter.clone(), a.value.clone()))
                     .collect(),
             });
-            d.event_seq = target.events.next_seq();
-            target
-                .events
-                .push(crate::events::EventBody::Decided(d.clone()));
         }
+        // Every approval is pushed on the target's stream, the deciding
+        // one and those before it.
+        d.event_seq = target.events.next_seq();
+        target
+            .events
+            .push(crate::events::EventBody::Decided(d.clone()));
         self.decided.update(id, d.clone());
         Ok(Outcome::ProposalUpdated { decision: d })
     }
