@@ -313,6 +313,15 @@ ERROR = record(
                 ("conflict", record(("proposal_id", TEXT))),
                 ("resync_required", record(("target_system", TEXT), ("oldest_seq", U64))),
                 ("outcome_unknown", NONE),
+                ("reserved_14", NONE),
+                ("reserved_15", NONE),
+                ("unknown_proposal", record(("proposal_id", TEXT))),
+                ("not_pending", record(("proposal_id", TEXT), ("status", TEXT))),
+                ("self_approval", record(("proposal_id", TEXT))),
+                ("already_approved", record(("proposal_id", TEXT))),
+                ("not_an_approver", record(("identity", TEXT))),
+                ("active_proposal", record(("proposal_id", TEXT))),
+                ("live_out_of_bounds", record(("parameters", seq(TEXT)))),
             ],
         ),
     ),
@@ -429,6 +438,139 @@ OPERATED = tagged(
     ],
 )
 
+# ---- Section 6.14: workflow and workflowed (serde's external enum form) ---
+
+
+def ext(variants):
+    """An enum as serde writes it in JSON: a unit variant is its name,
+    any other {Name: its fields (or value)}. `variants` lists (name, reader
+    or None for a unit variant) by variant index."""
+
+    def read(r):
+        index = r.uint(32)
+        if index >= len(variants):
+            raise Malformed(f"variant {index} of {[n for n, _ in variants]}")
+        name, fields = variants[index]
+        return name if fields is None else {name: fields(r)}
+
+    return read
+
+
+SERDE_VALUE = ext([("Int", I64), ("Float", F64), ("Enum", TEXT), ("Bool", BOOL)])
+SERDE_PARAMETERS = mapping(SERDE_VALUE)
+SERDE_CONSTRAINTS = record(
+    (
+        "parameters",
+        mapping(
+            ext(
+                [
+                    ("Int", record(("min", I64), ("max", I64), ("default", I64))),
+                    ("Float", record(("min", F64), ("max", F64), ("default", F64))),
+                    ("Enum", record(("values", seq(TEXT)), ("default", TEXT))),
+                    ("Bool", record(("default", BOOL))),
+                ]
+            )
+        ),
+    )
+)
+VIOLATION = record(("parameter", TEXT), ("constraint", TEXT), ("reason", TEXT))
+ALLOWED = ext(
+    [
+        ("Range", record(("min", F64), ("max", F64))),
+        ("Values", seq(SERDE_VALUE)),
+        ("Step", record(("max_step_abs", option(F64)), ("max_step_rel", option(F64)))),
+        ("Quarantine", record(("until", I64), ("distance", F64))),
+    ]
+)
+PROPOSAL_DETAIL = record(
+    ("proposal_id", TEXT),
+    ("target_system", TEXT),
+    ("proposer", TEXT),
+    ("decided_at", I64),
+    ("decision", DECISION),
+    ("status", names("pending_approval", "active", "steady", "rejected", "rolled_back", "expired")),
+    ("constraints_version", U64),
+    ("approved", SERDE_PARAMETERS),
+    ("pending", SERDE_PARAMETERS),
+    (
+        "rejected",
+        seq(
+            record(
+                ("parameter", TEXT),
+                ("reason", TEXT),
+                ("constraint_violated", TEXT),
+                ("allowed", option(ALLOWED)),
+            )
+        ),
+    ),
+    ("required_approvals", U32),
+    ("approvals", seq(record(("identity", TEXT), ("reason", TEXT), ("at", I64)))),
+    ("expires_at", option(I64)),
+    ("closed_by", option(TEXT)),
+    ("closed_reason", option(TEXT)),
+)
+WORKFLOW = record(
+    (
+        "request",
+        ext(
+            [
+                ("SetConstraints", record(("target_system", TEXT), ("text", TEXT), ("force", BOOL))),
+                ("GetConstraints", record(("target_system", TEXT), ("version", option(U64)), ("stale", BOOL))),
+                (
+                    "SetParameters",
+                    record(
+                        ("target_system", TEXT),
+                        ("values", SERDE_PARAMETERS),
+                        ("expected", option(SERDE_PARAMETERS)),
+                        ("force", BOOL),
+                    ),
+                ),
+                ("ListPending", record(("target_system", option(TEXT)), ("stale", BOOL))),
+                ("Approve", record(("proposal_id", TEXT), ("reason", TEXT))),
+                ("Reject", record(("proposal_id", TEXT), ("reason", TEXT))),
+                ("ShowProposal", record(("proposal_id", TEXT), ("stale", BOOL))),
+                ("Rollback", record(("target_system", TEXT), ("reason", TEXT))),
+            ]
+        ),
+    )
+)
+WORKFLOWED = record(
+    (
+        "reply",
+        ext(
+            [
+                (
+                    "ConstraintsSet",
+                    record(("target_system", TEXT), ("version", U64), ("out_of_bounds", seq(TEXT)), ("forced", BOOL)),
+                ),
+                (
+                    "Constraints",
+                    record(
+                        ("target_system", TEXT),
+                        ("version", U64),
+                        ("current_version", U64),
+                        ("constraints", SERDE_CONSTRAINTS),
+                        ("policy", TEXT),
+                    ),
+                ),
+                ("ParametersSet", record(("target_system", TEXT), ("values", SERDE_PARAMETERS), ("forced", BOOL))),
+                ("Proposals", record(("proposals", seq(PROPOSAL_DETAIL)))),
+                ("Proposal", PROPOSAL_DETAIL),
+                (
+                    "RolledBack",
+                    record(
+                        ("target_system", TEXT),
+                        ("proposal_id", TEXT),
+                        ("quarantined", SERDE_PARAMETERS),
+                        ("quarantine_until", I64),
+                    ),
+                ),
+                ("Refused", record(("reason", TEXT), ("violations", seq(VIOLATION)))),
+            ]
+        ),
+    )
+)
+
 # Section 6: type code -> (name, body). Requests carry the envelope first.
 MESSAGES = {
     0x01: ("telemetry_batch", TELEMETRY_BATCH),
@@ -436,6 +578,7 @@ MESSAGES = {
     0x03: ("subscribe", SUBSCRIBE),
     0x04: ("status_query", STATUS_QUERY),
     0x10: ("operate", OPERATE),
+    0x20: ("workflow", WORKFLOW),
     0x80: ("error", ERROR),
     0x81: ("telemetry_ack", TELEMETRY_ACK),
     0x82: ("approval", APPROVAL),
@@ -444,6 +587,7 @@ MESSAGES = {
     0x85: ("subscribed", SUBSCRIBED),
     0x86: ("event", EVENT),
     0x90: ("operated", OPERATED),
+    0xA0: ("workflowed", WORKFLOWED),
 }
 
 # ---- Section 3: the frame -------------------------------------------------

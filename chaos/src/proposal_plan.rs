@@ -149,7 +149,8 @@ mod tests {
             let wire = match made.verdict {
                 Verdict::Approved => Decision::Approved,
                 Verdict::PartiallyApproved => Decision::PartiallyApproved,
-                Verdict::Rejected => Decision::Rejected,
+                Verdict::Rejected | Verdict::Expired => Decision::Rejected,
+                Verdict::PendingApproval => Decision::PendingApproval,
             };
             assert_eq!(wire, expected, "{spec:?}");
             *seen.entry(decision_name(expected)).or_insert(0) += 1;

@@ -253,6 +253,34 @@ impl Client {
     }
 }
 
+impl Client {
+    /// A constraint-engine request (`workflow`), answered by `workflowed`.
+    /// Reads retry anywhere; writes only if not sent (an approval sent
+    /// twice is `already_approved`).
+    pub async fn workflow(
+        &self,
+        request: arqonbus_proto::workflow::WorkflowRequest,
+    ) -> Result<arqonbus_proto::workflow::WorkflowReply, ClientError> {
+        use arqonbus_proto::workflow::WorkflowRequest as W;
+        let retry = match request {
+            W::GetConstraints { .. } | W::ListPending { .. } | W::ShowProposal { .. } => {
+                Retry::Safe
+            }
+            _ => Retry::OnlyIfNotSent,
+        };
+        match self.call(Request::Workflow(request), retry).await? {
+            Reply::Workflowed(r) => Ok(r),
+            other => Err(ClientError::Protocol {
+                endpoint: String::new(),
+                reason: format!(
+                    "expected a workflowed reply, got type 0x{:02x}",
+                    other.msg_type()
+                ),
+            }),
+        }
+    }
+}
+
 /// Unwraps an `operated` reply.
 pub fn operated(reply: Reply) -> Result<OperatorReply, ClientError> {
     match reply {

@@ -4,7 +4,8 @@
 //! leader stamped on it; `apply` never reads a clock.
 
 use crate::constraints::{ConstraintSet, Problem, Violation};
-use crate::proposal::{Decision, ProposalSpec};
+use crate::policy::Policy;
+use crate::proposal::{Decision, ProposalSpec, Verdict};
 use crate::role::{Permission, Role};
 use crate::security::SecuritySummary;
 use crate::value::ParamValue;
@@ -63,6 +64,34 @@ pub enum Op {
     /// counted per identity and kind (at most one per node per interval).
     /// Only a node may propose it.
     SecuritySummary(SecuritySummary),
+    /// Replace a target's constraints and format-2 policy. Refused while
+    /// a proposal is pending, or when the live values would break them,
+    /// unless `force` (which closes the pending proposal; audited
+    /// `constraints_forced`).
+    Configure {
+        target: String,
+        constraints: ConstraintSet,
+        policy: Policy,
+        force: bool,
+    },
+    /// Operator override checked against kind, range, `frozen` and the
+    /// rules (not steps, envelope, quarantine or cooldown). Refused while
+    /// a proposal is pending unless `force` (audited `params_forced`).
+    Override {
+        target: String,
+        values: BTreeMap<String, ParamValue>,
+        expected: Option<BTreeMap<String, ParamValue>>,
+        force: bool,
+    },
+    /// An operator approves a pending proposal.
+    Approve { proposal_id: String, reason: String },
+    /// An operator rejects a pending proposal.
+    RejectPending { proposal_id: String, reason: String },
+    /// The leader closes a pending proposal past its expiry (only a node).
+    Expire { proposal_id: String },
+    /// An operator rolls back the target's last approved candidate: its
+    /// values are quarantined and the target cools down.
+    Rollback { target: String, reason: String },
 }
 
 impl Op {
@@ -75,6 +104,12 @@ impl Op {
             Op::SecurityEvent { .. } => "security_event",
             Op::Batch(_) => "batch",
             Op::SecuritySummary(_) => "security_summary",
+            Op::Configure { .. } => "set_constraints",
+            Op::Override { .. } => "override",
+            Op::Approve { .. } => "approve",
+            Op::RejectPending { .. } => "reject",
+            Op::Expire { .. } => "expire",
+            Op::Rollback { .. } => "rollback",
         }
     }
 
@@ -88,13 +123,24 @@ impl Op {
                 Some(Permission::RecordSecurityEvent)
             }
             Op::Batch(_) => None,
+            Op::Configure { .. }
+            | Op::Override { .. }
+            | Op::Approve { .. }
+            | Op::RejectPending { .. }
+            | Op::Rollback { .. } => Some(Permission::Configure),
+            Op::Expire { .. } => Some(Permission::RecordSecurityEvent),
         }
     }
 
     /// The target concerned, empty for a batch.
     pub fn target(&self) -> &str {
         match self {
-            Op::SetConstraints { target, .. } | Op::SetParameters { target, .. } => target,
+            Op::SetConstraints { target, .. }
+            | Op::SetParameters { target, .. }
+            | Op::Configure { target, .. }
+            | Op::Override { target, .. }
+            | Op::Rollback { target, .. } => target,
+            Op::Approve { .. } | Op::RejectPending { .. } | Op::Expire { .. } => "",
             Op::Propose { proposal } => &proposal.target,
             Op::SecurityEvent { .. } | Op::Batch(_) | Op::SecuritySummary(_) => "",
         }
@@ -110,10 +156,14 @@ pub enum Outcome {
         /// Live parameters that the new constraints no longer allow; they
         /// keep their values until an operator or a rollout changes them.
         out_of_bounds: Vec<String>,
+        /// A guard was overridden (`force`): audited `constraints_forced`.
+        forced: bool,
     },
     ParametersSet {
         target: String,
         values: BTreeMap<String, ParamValue>,
+        /// A pending proposal was aborted (`force`): audited `params_forced`.
+        forced: bool,
     },
     Batch(Vec<CommandResult>),
     /// A proposal's decision; `first` is false when the id had been decided
@@ -124,6 +174,17 @@ pub enum Outcome {
     },
     /// A security event was recorded.
     Recorded,
+    /// A pending proposal was approved, rejected or expired: its decision now.
+    ProposalUpdated {
+        decision: Decision,
+    },
+    /// A candidate was rolled back; these values are quarantined.
+    RolledBack {
+        target: String,
+        proposal_id: String,
+        quarantined: BTreeMap<String, ParamValue>,
+        quarantine_until_ms: u64,
+    },
 }
 
 /// Why a command changed nothing.
@@ -168,6 +229,36 @@ pub enum CommandError {
     },
     #[error("invalid security summary: {0}")]
     InvalidSummary(String),
+    #[error("unknown proposal `{0}`")]
+    UnknownProposal(String),
+    #[error("proposal `{proposal_id}` is {verdict}, not pending approval")]
+    NotPending {
+        proposal_id: String,
+        verdict: Verdict,
+    },
+    #[error("{identity} proposed `{proposal_id}` and may not approve it")]
+    SelfApproval {
+        identity: String,
+        proposal_id: String,
+    },
+    #[error("{identity} has already approved `{proposal_id}`")]
+    AlreadyApproved {
+        identity: String,
+        proposal_id: String,
+    },
+    #[error("{identity} (role {role}) is not an approver under the target's approval policy")]
+    NotAnApprover { identity: String, role: Role },
+    #[error("proposal `{proposal_id}` expires at {expires_at_ms} ms, not yet")]
+    NotExpired {
+        proposal_id: String,
+        expires_at_ms: u64,
+    },
+    #[error("proposal `{proposal_id}` is pending approval on the target; use force to abort it")]
+    ActiveProposal { proposal_id: String },
+    #[error("the new constraints make live parameters illegal ({}); use force", .0.join(", "))]
+    LiveOutOfBounds(Vec<String>),
+    #[error("target `{0}` has no approved candidate to roll back")]
+    NothingToRollBack(String),
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

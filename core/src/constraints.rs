@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// The only constraint file format so far.
-pub const FORMAT_VERSION: u64 = 1;
+/// The newest constraint file format (format 1 files still load).
+pub const FORMAT_VERSION: u64 = 2;
 
 /// The limit on parameters per target, so one file cannot bloat the state
 /// (the wire protocol carries at most this many in one message).
@@ -69,18 +69,25 @@ pub struct ConstraintSet {
     pub parameters: BTreeMap<String, ParamConstraint>,
 }
 
-/// One thing wrong with a constraint file, tied to a parameter where it has one.
+/// One thing wrong with a constraint file, tied to a parameter where it
+/// has one, and to where it is in the file: `line N` for TOML, a JSON
+/// pointer (`/rules/0/expr`) for JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub parameter: Option<String>,
     pub message: String,
+    pub at: Option<String>,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.parameter {
-            Some(p) => write!(f, "parameter `{p}`: {}", self.message),
-            None => f.write_str(&self.message),
+            Some(p) => write!(f, "parameter `{p}`: {}", self.message)?,
+            None => f.write_str(&self.message)?,
+        }
+        match &self.at {
+            Some(at) => write!(f, " ({at})"),
+            None => Ok(()),
         }
     }
 }
@@ -273,12 +280,14 @@ impl ConstraintSet {
             out.push(Problem {
                 parameter: None,
                 message: "no parameters are defined".into(),
+                at: None,
             });
         }
         if self.parameters.len() > MAX_PARAMETERS {
             out.push(Problem {
                 parameter: None,
                 message: format!("more than {MAX_PARAMETERS} parameters"),
+                at: None,
             });
         }
         for (name, c) in &self.parameters {
@@ -286,11 +295,13 @@ impl ConstraintSet {
                 out.push(Problem {
                     parameter: Some(name.clone()),
                     message,
+                    at: None,
                 });
             }
             out.extend(c.problems().into_iter().map(|message| Problem {
                 parameter: Some(name.clone()),
                 message,
+                at: None,
             }));
         }
         out

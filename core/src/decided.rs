@@ -34,7 +34,7 @@ pub const MAX_BYTES: u64 = 64 << 20;
 /// What one remembered decision costs besides its texts: the `Decided`
 /// and `Decision` structs, three index nodes and allocator slack
 /// (measured in `core/tests/decided_memory.rs`).
-const ENTRY_OVERHEAD: u64 = 512;
+const ENTRY_OVERHEAD: u64 = 800;
 /// What one approved or rejected change costs besides its texts.
 const CHANGE_OVERHEAD: u64 = 96;
 
@@ -59,6 +59,7 @@ impl Decided {
         let approved: u64 = d
             .approved
             .iter()
+            .chain(&d.pending)
             .map(|a| CHANGE_OVERHEAD + text(&a.parameter) + a.value.heap_bytes())
             .sum();
         let rejected: u64 = d
@@ -66,13 +67,36 @@ impl Decided {
             .iter()
             .map(|v| CHANGE_OVERHEAD + text(&v.parameter) + text(&v.constraint) + text(&v.reason))
             .sum();
+        let extra: u64 =
+            d.allowed
+                .iter()
+                .map(|(k, a)| CHANGE_OVERHEAD + text(k) + allowed_bytes(a))
+                .chain(
+                    d.approvals
+                        .iter()
+                        .map(|a| CHANGE_OVERHEAD + text(&a.identity) + text(&a.reason)),
+                )
+                .chain(d.closure.iter().map(|c| {
+                    CHANGE_OVERHEAD + text(&c.action) + text(&c.identity) + text(&c.reason)
+                }))
+                .sum();
         ENTRY_OVERHEAD
+            + extra
+            + text(&d.proposer)
             + 3 * text(proposal_id)
             + text(&d.proposal_id)
             + text(&self.target)
             + text(&d.target)
             + approved
             + rejected
+    }
+}
+
+/// The heap an `allowed` holds.
+fn allowed_bytes(a: &crate::allowed::Allowed) -> u64 {
+    match a {
+        crate::allowed::Allowed::Values(v) => v.iter().map(|x| 32 + x.heap_bytes()).sum(),
+        _ => 0,
     }
 }
 
@@ -182,6 +206,20 @@ impl DecidedTable {
         self.by_stamp.insert((decided.timestamp_ms, id.clone()));
         self.by_age.insert((decided.at_ms, id.clone()));
         self.by_id.insert(id, decided);
+        self.evict();
+        true
+    }
+
+    /// Replaces the decision recorded under `proposal_id` (an approval, a
+    /// rejection or an expiry of a pending one); false when not held.
+    pub fn update(&mut self, proposal_id: &str, decision: Decision) -> bool {
+        let Some(entry) = self.by_id.get_mut(proposal_id) else {
+            return false;
+        };
+        let before = entry.weight(proposal_id);
+        entry.decision = decision;
+        let after = entry.weight(proposal_id);
+        self.bytes = self.bytes.saturating_sub(before).saturating_add(after);
         self.evict();
         true
     }

@@ -98,6 +98,7 @@ mod tests {
             rejected: vec![],
             duration_seconds: 1,
             event_seq: n,
+            ..Decision::new("", "", 0, 0)
         })
     }
 

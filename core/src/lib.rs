@@ -12,15 +12,19 @@
 //! The node (the `arqonbus` package) stores and replicates this state; it
 //! never decides anything itself.
 
+pub mod allowed;
 pub mod audit;
 pub mod command;
 pub mod constraint_file;
 pub mod constraints;
+pub mod decide;
 pub mod decided;
 pub mod events;
 pub mod machine;
+pub mod policy;
 pub mod proposal;
 pub mod role;
+pub mod rules;
 pub mod security;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -7,9 +7,10 @@
 
 use crate::audit::{AuditEntry, AuditHead, AuditRecord};
 use crate::command::{Actor, Command, CommandError, CommandResult, Op, Outcome};
-use crate::constraints::{check_name, ConstraintSet, Violation};
+use crate::constraints::ConstraintSet;
 use crate::decided::DecidedTable;
 use crate::events::EventLog;
+use crate::policy::Policy;
 use crate::value::ParamValue;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -26,6 +27,47 @@ pub struct Target {
     pub last_known_good: BTreeMap<String, ParamValue>,
     /// The target's numbered events (decisions), newest kept.
     pub events: EventLog,
+    /// The format-2 policy of the current constraints.
+    pub policy: Policy,
+    /// The newest constraint versions, current included (`constraints get
+    /// --version N`); at most [`VERSIONS_KEPT`].
+    pub history: BTreeMap<u64, Versioned>,
+    /// The proposal pending approval, if any: the target's active one.
+    pub pending: Option<String>,
+    /// The last approved candidate (what a manual rollback rolls back).
+    pub candidate: Option<Candidate>,
+    /// Rolled-back values a proposal may not bring back yet.
+    pub quarantine: Vec<Quarantined>,
+    /// No proposal is decided before this time (after a rollback).
+    pub cooldown_until_ms: u64,
+    /// The last committed observed summary (metric -> value), which
+    /// predicted guardrail violations are judged against. Rollouts commit it.
+    pub observed: Option<BTreeMap<String, f64>>,
+}
+
+/// Constraint versions kept per target.
+pub const VERSIONS_KEPT: usize = 32;
+
+/// One version of a target's constraints.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Versioned {
+    pub constraints: ConstraintSet,
+    pub policy: Policy,
+}
+
+/// An approved candidate: its proposal and values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub proposal_id: String,
+    pub values: BTreeMap<String, ParamValue>,
+}
+
+/// A rolled-back value, refused until `until_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quarantined {
+    pub parameter: String,
+    pub value: ParamValue,
+    pub until_ms: u64,
 }
 
 /// The whole replicated state.
@@ -90,13 +132,41 @@ impl State {
             Op::SetConstraints {
                 target,
                 constraints,
-            } => self.set_constraints(target, constraints),
+            } => self.configure(target, constraints, &Policy::default(), None, command.at_ms),
+            Op::Configure {
+                target,
+                constraints,
+                policy,
+                force,
+            } => self.configure(target, constraints, policy, Some(*force), command.at_ms),
             Op::SetParameters {
                 target,
                 values,
                 expected,
-            } => self.set_parameters(target, values, expected.as_ref()),
-            Op::Propose { proposal } => self.propose(proposal, command.at_ms),
+            } => self.set_parameters(target, values, expected.as_ref(), None, command.at_ms),
+            Op::Override {
+                target,
+                values,
+                expected,
+                force,
+            } => self.set_parameters(
+                target,
+                values,
+                expected.as_ref(),
+                Some(*force),
+                command.at_ms,
+            ),
+            Op::Propose { proposal } => self.propose(proposal, &command.actor, command.at_ms),
+            Op::Approve {
+                proposal_id,
+                reason,
+            } => self.approve(proposal_id, reason, &command.actor, command.at_ms),
+            Op::RejectPending {
+                proposal_id,
+                reason,
+            } => self.reject_pending(proposal_id, reason, &command.actor, command.at_ms),
+            Op::Expire { proposal_id } => self.expire(proposal_id, &command.actor, command.at_ms),
+            Op::Rollback { target, reason } => self.rollback(target, reason, command.at_ms),
             Op::SecurityEvent { .. } => Ok(Outcome::Recorded),
             Op::SecuritySummary(summary) => match summary.problem() {
                 None => Ok(Outcome::Recorded),
@@ -117,87 +187,18 @@ impl State {
                 format!("{identity} (role {role}): {what}"),
             ),
             (Ok(_), Op::SecuritySummary(summary)) => ("security_summary", summary.describe()),
+            (Ok(outcome), op) if forced(outcome, op) => (
+                match op {
+                    Op::Configure { .. } => "constraints_forced",
+                    _ => "params_forced",
+                },
+                describe(outcome),
+            ),
             (Ok(outcome), _) => (command.op.action(), describe(outcome)),
             (Err(err), _) => ("refused", format!("{}: {err}", command.op.action())),
         };
         self.note(command, action, details, audit);
         result
-    }
-
-    fn set_constraints(&mut self, name: &str, constraints: &ConstraintSet) -> CommandResult {
-        check_name(name).map_err(|_| CommandError::InvalidTarget(name.to_string()))?;
-        let problems = constraints.problems();
-        if !problems.is_empty() {
-            return Err(CommandError::InvalidConstraints(problems));
-        }
-        let target = self.targets.entry(name.to_string()).or_default();
-        let defaults = constraints.defaults();
-        for values in [&mut target.live, &mut target.last_known_good] {
-            values.retain(|k, _| constraints.parameters.contains_key(k));
-            for (k, v) in &defaults {
-                values.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        let out_of_bounds = target
-            .live
-            .iter()
-            .filter(|(k, v)| {
-                constraints.parameters[k.as_str()]
-                    .check(k, (*v).clone())
-                    .is_err()
-            })
-            .map(|(k, _)| k.clone())
-            .collect();
-        target.constraints = constraints.clone();
-        target.constraints_version += 1;
-        Ok(Outcome::ConstraintsSet {
-            target: name.to_string(),
-            version: target.constraints_version,
-            out_of_bounds,
-        })
-    }
-
-    fn set_parameters(
-        &mut self,
-        name: &str,
-        values: &BTreeMap<String, ParamValue>,
-        expected: Option<&BTreeMap<String, ParamValue>>,
-    ) -> CommandResult {
-        let target = self
-            .targets
-            .get_mut(name)
-            .ok_or_else(|| CommandError::UnknownTarget(name.to_string()))?;
-        let differing: Vec<Violation> = expected
-            .into_iter()
-            .flatten()
-            .filter(|(k, want)| target.live.get(*k) != Some(*want))
-            .map(|(k, want)| Violation {
-                parameter: k.clone(),
-                constraint: format!("expected_{k}"),
-                reason: format!(
-                    "live value is {}, not {want}",
-                    target
-                        .live
-                        .get(k)
-                        .map_or("unset".to_string(), ToString::to_string)
-                ),
-            })
-            .collect();
-        if !differing.is_empty() {
-            return Err(CommandError::Refused(differing));
-        }
-        let checked = target
-            .constraints
-            .check_all(values)
-            .map_err(CommandError::Refused)?;
-        for (k, v) in &checked {
-            target.live.insert(k.clone(), v.clone());
-            target.last_known_good.insert(k.clone(), v.clone());
-        }
-        Ok(Outcome::ParametersSet {
-            target: name.to_string(),
-            values: checked,
-        })
     }
 
     fn note(
@@ -242,8 +243,12 @@ fn describe(outcome: &Outcome) -> String {
         Outcome::ConstraintsSet {
             version,
             out_of_bounds,
+            forced,
             ..
-        } => format!("version={version} out_of_bounds={out_of_bounds:?}"),
+        } => format!(
+            "version={version} out_of_bounds={out_of_bounds:?}{}",
+            if *forced { " forced" } else { "" }
+        ),
         Outcome::ParametersSet { values, .. } => values
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -259,13 +264,39 @@ fn describe(outcome: &Outcome) -> String {
             first: false,
         } => format!("duplicate, recorded {}", decision.describe()),
         Outcome::Recorded => String::new(),
+        Outcome::ProposalUpdated { decision } => decision.describe(),
+        Outcome::RolledBack {
+            proposal_id,
+            quarantined,
+            quarantine_until_ms,
+            ..
+        } => format!(
+            "id={proposal_id} quarantined=[{}] until={quarantine_until_ms}",
+            quarantined
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
     }
 }
 
+/// Whether a successful command was forced past a guard.
+fn forced(outcome: &Outcome, _op: &Op) -> bool {
+    matches!(
+        outcome,
+        Outcome::ConstraintsSet { forced: true, .. } | Outcome::ParametersSet { forced: true, .. }
+    )
+}
+
+mod approve;
+mod configure;
 mod propose;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_approve;
 #[cfg(test)]
 mod tests_decided;
 #[cfg(test)]

@@ -5,12 +5,11 @@
 //! `Proposal` into a [`ProposalSpec`] before it goes into the log, and a
 //! [`Decision`] back into an `approval` when it answers.
 //!
-//! The decision is per change: a change inside its parameter's hard
-//! constraints is approved, any other is rejected naming the constraint it
-//! breaks (`min_<p>`, `max_<p>`, `values_<p>`, `kind_<p>`,
-//! `unknown_parameter`). Until rollouts exist (a later issue), an approval
-//! is only recorded: live and last-known-good parameters do not change.
+//! The decision itself is made by `decide`: per change approved, pending
+//! approval or rejected naming the constraint it breaks, with what would
+//! have been allowed.
 
+use crate::allowed::Allowed;
 use crate::constraints::{ConstraintSet, Violation};
 use crate::value::ParamValue;
 use serde::{Deserialize, Serialize};
@@ -118,8 +117,13 @@ pub enum Verdict {
     Approved,
     /// Some approved, some rejected.
     PartiallyApproved,
-    /// Every change rejected.
+    /// Every change rejected (by the rules, or by an operator).
     Rejected,
+    /// A change is beyond the auto-approve envelope: the proposal waits
+    /// for operators, its approved changes with it.
+    PendingApproval,
+    /// It waited longer than the approval policy's expiry.
+    Expired,
 }
 
 impl Verdict {
@@ -128,6 +132,17 @@ impl Verdict {
             Verdict::Approved => "approved",
             Verdict::PartiallyApproved => "partially_approved",
             Verdict::Rejected => "rejected",
+            Verdict::PendingApproval => "pending_approval",
+            Verdict::Expired => "expired",
+        }
+    }
+
+    /// The verdict of a set of approved and rejected changes.
+    pub fn of(approved: bool, rejected: bool) -> Verdict {
+        match (approved, rejected) {
+            (_, false) => Verdict::Approved,
+            (false, true) => Verdict::Rejected,
+            (true, true) => Verdict::PartiallyApproved,
         }
     }
 }
@@ -146,6 +161,24 @@ pub struct Approved {
     pub value: ParamValue,
 }
 
+/// One operator's approval of a pending proposal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approver {
+    pub identity: String,
+    pub reason: String,
+    pub at_ms: u64,
+}
+
+/// How a pending proposal was closed without approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Closure {
+    /// `reject` (an operator) or `expire` (the leader, past the expiry).
+    pub action: String,
+    pub identity: String,
+    pub reason: String,
+    pub at_ms: u64,
+}
+
 /// The recorded decision on one proposal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
@@ -161,65 +194,99 @@ pub struct Decision {
     pub duration_seconds: u64,
     /// The event number this decision got in its target's stream.
     pub event_seq: u64,
+    /// The constraint version it was decided under.
+    pub constraints_version: u64,
+    /// Changes waiting for operators (while `PendingApproval`).
+    pub pending: Vec<Approved>,
+    /// Per rejected parameter, what would have been allowed (when the
+    /// rule that refused it can say).
+    pub allowed: BTreeMap<String, Allowed>,
+    /// Who proposed it (no identity approves its own proposal).
+    pub proposer: String,
+    /// Distinct approvals needed while pending.
+    pub required_approvals: u32,
+    pub approvals: Vec<Approver>,
+    /// When a pending proposal expires (0 when it never waited).
+    pub expires_at_ms: u64,
+    /// Set when an operator rejected it or it expired.
+    pub closure: Option<Closure>,
 }
 
 impl Decision {
-    /// Decides `spec` against `constraints`, change by change.
+    /// Decides `spec` against hard constraints alone, every live value at
+    /// its default (the format-1 behaviour; `decide` has the whole engine).
     pub fn make(spec: &ProposalSpec, constraints: &ConstraintSet, at_ms: u64) -> Decision {
-        let mut approved = Vec::new();
-        let mut rejected = Vec::new();
-        for c in &spec.changes {
-            let checked = match constraints.parameters.get(&c.parameter) {
-                None => Err(Violation {
-                    parameter: c.parameter.clone(),
-                    constraint: "unknown_parameter".into(),
-                    reason: "no such parameter in the target's constraints".into(),
-                }),
-                Some(constraint) => constraint.check(&c.parameter, c.proposed_value.clone()),
-            };
-            match checked {
-                Ok(value) => approved.push(Approved {
-                    parameter: c.parameter.clone(),
-                    value,
-                }),
-                Err(v) => rejected.push(v),
-            }
-        }
-        let verdict = match (approved.is_empty(), rejected.is_empty()) {
-            (_, true) => Verdict::Approved,
-            (true, false) => Verdict::Rejected,
-            (false, false) => Verdict::PartiallyApproved,
+        let target = crate::machine::Target {
+            live: constraints.defaults(),
+            constraints: constraints.clone(),
+            ..Default::default()
         };
+        crate::decide::decide(spec, &target, "", at_ms)
+    }
+
+    /// A decision with no change in it yet (rejected until it has one).
+    pub fn new(
+        proposal_id: &str,
+        target: &str,
+        decided_at_ms: u64,
+        duration_seconds: u64,
+    ) -> Decision {
         Decision {
-            proposal_id: spec.proposal_id.clone(),
-            target: spec.target.clone(),
-            decided_at_ms: at_ms,
-            verdict,
-            approved,
-            rejected,
-            duration_seconds: spec.duration_seconds,
+            proposal_id: proposal_id.to_string(),
+            target: target.to_string(),
+            decided_at_ms,
+            verdict: Verdict::Rejected,
+            approved: Vec::new(),
+            rejected: Vec::new(),
+            duration_seconds,
             event_seq: 0,
+            constraints_version: 0,
+            pending: Vec::new(),
+            allowed: BTreeMap::new(),
+            proposer: String::new(),
+            required_approvals: 0,
+            approvals: Vec::new(),
+            expires_at_ms: 0,
+            closure: None,
         }
+    }
+
+    /// Every change that takes part in the candidate: approved and pending.
+    pub fn candidate(&self) -> impl Iterator<Item = &Approved> {
+        self.approved.iter().chain(&self.pending)
     }
 
     /// The audit details: id, verdict and every change, in a stable form.
     pub fn describe(&self) -> String {
-        let approved: Vec<String> = self
-            .approved
-            .iter()
-            .map(|a| format!("{}={}", a.parameter, a.value))
-            .collect();
+        let list = |changes: &[Approved]| -> String {
+            changes
+                .iter()
+                .map(|a| format!("{}={}", a.parameter, a.value))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let rejected: Vec<String> = self
             .rejected
             .iter()
             .map(|v| format!("{}:{}", v.parameter, v.constraint))
             .collect();
+        let pending = if self.pending.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " pending=[{}] approvals={}/{}",
+                list(&self.pending),
+                self.approvals.len(),
+                self.required_approvals
+            )
+        };
         format!(
-            "id={} decision={} approved=[{}] rejected=[{}] event={}",
+            "id={} decision={} approved=[{}] rejected=[{}]{pending} constraints_version={} event={}",
             self.proposal_id,
             self.verdict,
-            approved.join(" "),
+            list(&self.approved),
             rejected.join(" "),
+            self.constraints_version,
             self.event_seq
         )
     }

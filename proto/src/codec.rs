@@ -15,6 +15,7 @@ use super::limits::max_decoded_len;
 use super::message::{Proposal, Request, StatusQuery, Subscribe, TelemetryBatch};
 use super::operator::{OperatorReply, OperatorRequest};
 use super::reply::{Approval, Event, Reply, Rollback, Status, Subscribed, TelemetryAck};
+use super::workflow::{WorkflowReply, WorkflowRequest};
 use super::{validate, FRAME_VERSION};
 
 /// Message type codes (the frame's type byte). Client-to-server requests
@@ -33,9 +34,11 @@ pub mod msg_type {
     pub const SUBSCRIBED: u8 = 0x85;
     pub const EVENT: u8 = 0x86;
     pub const OPERATED: u8 = 0x90;
+    pub const WORKFLOW: u8 = 0x20;
+    pub const WORKFLOWED: u8 = 0xa0;
 
     /// Every code defined in frame version 1.
-    pub const ALL: [u8; 13] = [
+    pub const ALL: [u8; 15] = [
         TELEMETRY_BATCH,
         PROPOSAL,
         SUBSCRIBE,
@@ -49,6 +52,8 @@ pub mod msg_type {
         SUBSCRIBED,
         EVENT,
         OPERATED,
+        WORKFLOW,
+        WORKFLOWED,
     ];
 }
 
@@ -67,6 +72,7 @@ impl Request {
             Request::Subscribe(_) => msg_type::SUBSCRIBE,
             Request::StatusQuery(_) => msg_type::STATUS_QUERY,
             Request::Operate(_) => msg_type::OPERATE,
+            Request::Workflow(_) => msg_type::WORKFLOW,
         }
     }
 
@@ -79,6 +85,7 @@ impl Request {
             Request::Subscribe(m) => bincode_encode(m),
             Request::StatusQuery(m) => bincode_encode(m),
             Request::Operate(m) => bincode_encode(m),
+            Request::Workflow(m) => bincode_encode(m),
         }
     }
 
@@ -105,6 +112,7 @@ impl Reply {
             Reply::Subscribed(_) => msg_type::SUBSCRIBED,
             Reply::Event(_) => msg_type::EVENT,
             Reply::Operated(_) => msg_type::OPERATED,
+            Reply::Workflowed(_) => msg_type::WORKFLOWED,
         }
     }
 }
@@ -136,6 +144,7 @@ impl Message {
                 Reply::Subscribed(m) => bincode_encode(m),
                 Reply::Event(m) => bincode_encode(m),
                 Reply::Operated(m) => bincode_encode(m),
+                Reply::Workflowed(m) => bincode_encode(m),
             },
         }
     }
@@ -242,6 +251,13 @@ pub fn decode_body(code: u8, body: &[u8]) -> Result<Message, CodecError> {
             let (e, m) = exact(body).value::<(Envelope, OperatorRequest)>()?;
             req(e, Request::Operate(m))
         }
+        t::WORKFLOW => {
+            let (e, m) = exact(body).value::<(Envelope, WorkflowRequest)>()?;
+            req(e, Request::Workflow(m))
+        }
+        t::WORKFLOWED => Ok(Message::Reply(Reply::Workflowed(
+            exact(body).value::<WorkflowReply>()?,
+        ))),
         t::OPERATED => Ok(Message::Reply(Reply::Operated(
             exact(body).value::<OperatorReply>()?,
         ))),

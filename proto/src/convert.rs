@@ -13,6 +13,7 @@ use crate::reply::{
     Approval, ApprovedChange, Decision as WireDecision, EnforcementMode, Event, EventBody,
     Progress, ProposalStatus, RejectedChange, RolloutSchedule, Status,
 };
+use crate::workflow::WorkflowRequest;
 use crate::UnixMillis;
 use arqonbus_core::constraints::Violation;
 use arqonbus_core::events::{self, EventBody as CoreBody};
@@ -59,7 +60,8 @@ fn wire_decision(v: Verdict) -> WireDecision {
     match v {
         Verdict::Approved => WireDecision::Approved,
         Verdict::PartiallyApproved => WireDecision::PartiallyApproved,
-        Verdict::Rejected => WireDecision::Rejected,
+        Verdict::Rejected | Verdict::Expired => WireDecision::Rejected,
+        Verdict::PendingApproval => WireDecision::PendingApproval,
     }
 }
 
@@ -71,9 +73,10 @@ pub fn approval(d: &Decision) -> Approval {
         source: SOURCE.into(),
         timestamp: millis(d.decided_at_ms),
         decision: wire_decision(d.verdict),
+        // While pending, `approved_changes` lists everything that waits
+        // for operators (PROTOCOL.md §6.2).
         approved_changes: d
-            .approved
-            .iter()
+            .candidate()
             .map(|a| ApprovedChange {
                 parameter: a.parameter.clone(),
                 approved_value: a.value.clone(),
@@ -105,6 +108,8 @@ pub fn status(d: &Decision) -> Status {
         status: match d.verdict {
             Verdict::Rejected => ProposalStatus::Rejected,
             Verdict::Approved | Verdict::PartiallyApproved => ProposalStatus::Active,
+            Verdict::PendingApproval => ProposalStatus::PendingApproval,
+            Verdict::Expired => ProposalStatus::Expired,
         },
         progress: Progress {
             rollout_percentage: 0,
@@ -122,7 +127,7 @@ pub fn summary(d: &Decision) -> ProposalSummary {
         target_system: d.target.clone(),
         timestamp: millis(d.decided_at_ms),
         decision: wire_decision(d.verdict),
-        approved: d.approved.len() as u32,
+        approved: d.candidate().count() as u32,
         rejected: d.rejected.len() as u32,
     }
 }
@@ -216,6 +221,12 @@ pub fn permission(request: &Request) -> Permission {
             | OperatorRequest::ListProposals { .. }
             | OperatorRequest::ShowProposal { .. } => Permission::Read,
         },
+        Request::Workflow(w) => match w {
+            WorkflowRequest::GetConstraints { .. }
+            | WorkflowRequest::ListPending { .. }
+            | WorkflowRequest::ShowProposal { .. } => Permission::Read,
+            _ => Permission::Configure,
+        },
     }
 }
 
@@ -228,7 +239,7 @@ pub fn type_permission(msg_type: u8) -> Option<Permission> {
     match msg_type {
         t::TELEMETRY_BATCH => Some(Permission::Telemetry),
         t::PROPOSAL => Some(Permission::Propose),
-        t::SUBSCRIBE | t::STATUS_QUERY | t::OPERATE => Some(Permission::Read),
+        t::SUBSCRIBE | t::STATUS_QUERY | t::OPERATE | t::WORKFLOW => Some(Permission::Read),
         _ => None,
     }
 }
@@ -252,6 +263,16 @@ pub fn action(request: &Request) -> &'static str {
             OperatorRequest::RemoveNode { .. } => "remove_node",
             OperatorRequest::ListProposals { .. } => "list_proposals",
             OperatorRequest::ShowProposal { .. } => "show_proposal",
+        },
+        Request::Workflow(w) => match w {
+            WorkflowRequest::SetConstraints { .. } => "set_constraints",
+            WorkflowRequest::GetConstraints { .. } => "get_constraints",
+            WorkflowRequest::SetParameters { .. } => "set_parameters",
+            WorkflowRequest::ListPending { .. } => "list_pending",
+            WorkflowRequest::Approve { .. } => "approve",
+            WorkflowRequest::Reject { .. } => "reject",
+            WorkflowRequest::ShowProposal { .. } => "show_proposal",
+            WorkflowRequest::Rollback { .. } => "rollback",
         },
     }
 }

@@ -31,22 +31,37 @@ pub enum ErrorCode {
     /// 4: the identity's role may not do this (for this target system).
     Forbidden,
     /// 5: too many requests from this identity; retry after the given time.
-    RateLimited { retry_after_ms: u64 },
+    RateLimited {
+        retry_after_ms: u64,
+    },
     /// 6: the envelope's sequence number is not above the last accepted.
-    Replay { last_seq: u64 },
+    Replay {
+        last_seq: u64,
+    },
     /// 7: the envelope's `sent_at` is too far from the server's clock.
     StaleTimestamp {
         server_time: UnixMillis,
         max_skew_ms: u64,
     },
     /// 8: the frame decoded but a field is wrong, or it did not decode.
-    InvalidMessage { field: String, reason: String },
+    InvalidMessage {
+        field: String,
+        reason: String,
+    },
     /// 9: the frame, or its body once decompressed, is over a limit.
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
     /// 10: the frame version is not one this server speaks.
-    UnsupportedVersion { received: u8, supported: Vec<u8> },
+    UnsupportedVersion {
+        received: u8,
+        supported: Vec<u8>,
+    },
     /// 11: this `proposal_id` was already used for a different proposal.
-    Conflict { proposal_id: String },
+    Conflict {
+        proposal_id: String,
+    },
     /// 12: the requested event position is older than the server keeps.
     ResyncRequired {
         target_system: String,
@@ -56,6 +71,41 @@ pub enum ErrorCode {
     /// passed after it proposed the command, or it failed after that. The
     /// request may have been applied; retry only what is idempotent.
     OutcomeUnknown,
+    /// 14, 15: held for replication, idempotence and audit edges (§7.1);
+    /// declared because a code is a variant index; never sent.
+    Reserved14,
+    Reserved15,
+    /// 16: no proposal with this id is known (or it is no longer kept).
+    UnknownProposal {
+        proposal_id: String,
+    },
+    /// 17: the proposal is not pending approval; `status` says what it is.
+    NotPending {
+        proposal_id: String,
+        status: String,
+    },
+    /// 18: no identity approves its own proposal.
+    SelfApproval {
+        proposal_id: String,
+    },
+    /// 19: this identity has already approved the proposal.
+    AlreadyApproved {
+        proposal_id: String,
+    },
+    /// 20: the identity is not an approver under the target's policy.
+    NotAnApprover {
+        identity: String,
+    },
+    /// 21: a proposal is pending on the target (its active one); send
+    /// again with `force` to abort it.
+    ActiveProposal {
+        proposal_id: String,
+    },
+    /// 22: the new constraints make these live parameters (or rules)
+    /// illegal; send again with `force`.
+    LiveOutOfBounds {
+        parameters: Vec<String>,
+    },
 }
 
 impl ErrorCode {
@@ -76,6 +126,15 @@ impl ErrorCode {
             ErrorCode::Conflict { .. } => "conflict",
             ErrorCode::ResyncRequired { .. } => "resync_required",
             ErrorCode::OutcomeUnknown => "outcome_unknown",
+            ErrorCode::Reserved14 => "reserved_14",
+            ErrorCode::Reserved15 => "reserved_15",
+            ErrorCode::UnknownProposal { .. } => "unknown_proposal",
+            ErrorCode::NotPending { .. } => "not_pending",
+            ErrorCode::SelfApproval { .. } => "self_approval",
+            ErrorCode::AlreadyApproved { .. } => "already_approved",
+            ErrorCode::NotAnApprover { .. } => "not_an_approver",
+            ErrorCode::ActiveProposal { .. } => "active_proposal",
+            ErrorCode::LiveOutOfBounds { .. } => "live_out_of_bounds",
         }
     }
 }

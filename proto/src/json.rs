@@ -112,6 +112,14 @@ pub enum JsonMessage {
     Event(JsonEvent),
     /// Tagged again inside with `"result"` (see `json_operator`).
     Operated(JsonOperatorReply),
+    /// The constraint engine's request, in its serde form.
+    Workflow {
+        request: crate::workflow::WorkflowRequest,
+    },
+    /// The constraint engine's reply, in its serde form.
+    Workflowed {
+        reply: crate::workflow::WorkflowReply,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -269,6 +277,7 @@ impl JsonFrame {
                         proposal_id: q.proposal_id.clone(),
                     },
                     Request::Operate(o) => JsonMessage::Operate(JsonOperatorRequest::from_wire(o)),
+                    Request::Workflow(w) => JsonMessage::Workflow { request: w.clone() },
                 };
                 (Some(e), m)
             }
@@ -316,6 +325,7 @@ impl JsonFrame {
                 proposal_id: proposal_id.clone(),
             }))?,
             JsonMessage::Operate(o) => req(Request::Operate(o.to_wire()))?,
+            JsonMessage::Workflow { request } => req(Request::Workflow(request.clone()))?,
             other => {
                 if self.envelope.is_some() {
                     return Err(CodecError::invalid("envelope", "present on a reply"));

@@ -117,12 +117,64 @@ pub enum JsonErrorCode {
         oldest_seq: u64,
     },
     OutcomeUnknown,
+    Reserved14,
+    Reserved15,
+    UnknownProposal {
+        proposal_id: String,
+    },
+    NotPending {
+        proposal_id: String,
+        status: String,
+    },
+    SelfApproval {
+        proposal_id: String,
+    },
+    AlreadyApproved {
+        proposal_id: String,
+    },
+    NotAnApprover {
+        identity: String,
+    },
+    ActiveProposal {
+        proposal_id: String,
+    },
+    LiveOutOfBounds {
+        parameters: Vec<String>,
+    },
+}
+
+/// The constraint engine's codes (16-22) and the reserved 14-15 have the
+/// same shape in JSON and on the wire.
+macro_rules! same_shape {
+    ($from:ident, $to:ident, $c:expr) => {
+        match $c {
+            $from::Reserved14 => Some($to::Reserved14),
+            $from::Reserved15 => Some($to::Reserved15),
+            $from::UnknownProposal { proposal_id } => Some($to::UnknownProposal { proposal_id }),
+            $from::NotPending {
+                proposal_id,
+                status,
+            } => Some($to::NotPending {
+                proposal_id,
+                status,
+            }),
+            $from::SelfApproval { proposal_id } => Some($to::SelfApproval { proposal_id }),
+            $from::AlreadyApproved { proposal_id } => Some($to::AlreadyApproved { proposal_id }),
+            $from::NotAnApprover { identity } => Some($to::NotAnApprover { identity }),
+            $from::ActiveProposal { proposal_id } => Some($to::ActiveProposal { proposal_id }),
+            $from::LiveOutOfBounds { parameters } => Some($to::LiveOutOfBounds { parameters }),
+            _ => None,
+        }
+    };
 }
 
 impl JsonErrorCode {
     pub fn from_wire(c: &ErrorCode) -> Result<Self, CodecError> {
         use ErrorCode as W;
         use JsonErrorCode as J;
+        if let Some(j) = same_shape!(W, J, c.clone()) {
+            return Ok(j);
+        }
         Ok(match c.clone() {
             W::NotLeader {
                 leader_id,
@@ -162,12 +214,21 @@ impl JsonErrorCode {
                 target_system,
                 oldest_seq,
             },
+            _ => {
+                return Err(CodecError::invalid(
+                    "error",
+                    "the constraint engine's codes are handled above",
+                ))
+            }
         })
     }
 
     pub fn to_wire(&self) -> Result<ErrorCode, CodecError> {
         use ErrorCode as W;
         use JsonErrorCode as J;
+        if let Some(w) = same_shape!(J, W, self.clone()) {
+            return Ok(w);
+        }
         Ok(match self.clone() {
             J::NotLeader {
                 leader_id,
@@ -207,6 +268,12 @@ impl JsonErrorCode {
                 target_system,
                 oldest_seq,
             },
+            _ => {
+                return Err(CodecError::invalid(
+                    "error",
+                    "the constraint engine's codes are handled above",
+                ))
+            }
         })
     }
 }
@@ -338,6 +405,7 @@ pub(crate) fn reply_to_json(r: &Reply) -> Result<JsonMessage, CodecError> {
             },
         }),
         Reply::Operated(o) => JsonMessage::Operated(JsonOperatorReply::from_wire(o)?),
+        Reply::Workflowed(w) => JsonMessage::Workflowed { reply: w.clone() },
     })
 }
 
@@ -363,6 +431,7 @@ pub(crate) fn reply_from_json(m: &JsonMessage) -> Result<Reply, CodecError> {
             },
         }),
         JsonMessage::Operated(o) => Reply::Operated(o.to_wire()?),
+        JsonMessage::Workflowed { reply } => Reply::Workflowed(reply.clone()),
         _ => return Err(CodecError::invalid("envelope", "missing on a request")),
     })
 }

@@ -24,8 +24,11 @@ pub mod operator;
 pub mod reply;
 pub mod validate;
 mod validate_operator;
+mod validate_workflow;
 pub mod vectors;
 mod vectors_operator;
+mod vectors_workflow;
+pub mod workflow;
 
 pub use codec::{decode, decode_reply, decode_request, encode, msg_type, Message};
 pub use envelope::{Envelope, SigScheme, Signature, UnixMillis};

@@ -38,7 +38,7 @@ pub fn max_body_len(msg_type: u8) -> usize {
     use crate::codec::msg_type as t;
     match msg_type {
         t::TELEMETRY_BATCH => MAX_TELEMETRY_BODY_LEN,
-        t::PROPOSAL | t::OPERATE => MAX_REQUEST_BODY_LEN,
+        t::PROPOSAL | t::OPERATE | t::WORKFLOW => MAX_REQUEST_BODY_LEN,
         t::SUBSCRIBE => MAX_SUBSCRIBE_BODY_LEN,
         t::STATUS_QUERY => MAX_STATUS_QUERY_BODY_LEN,
         _ => MAX_BODY_LEN,

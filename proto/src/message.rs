@@ -120,4 +120,5 @@ pub enum Request {
     Subscribe(Subscribe),
     StatusQuery(StatusQuery),
     Operate(super::operator::OperatorRequest),
+    Workflow(super::workflow::WorkflowRequest),
 }

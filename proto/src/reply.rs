@@ -208,4 +208,5 @@ pub enum Reply {
     Subscribed(Subscribed),
     Event(Event),
     Operated(super::operator::OperatorReply),
+    Workflowed(super::workflow::WorkflowReply),
 }

@@ -39,6 +39,7 @@ fn envelope(e: &Envelope) -> R {
 fn request(req: &Request) -> R {
     match req {
         Request::Operate(o) => super::validate_operator::request(o),
+        Request::Workflow(w) => super::validate_workflow::request(w),
         Request::TelemetryBatch(b) => {
             count("samples", b.samples.len(), MAX_SAMPLES_PER_BATCH)?;
             for (i, s) in b.samples.iter().enumerate() {
@@ -131,6 +132,7 @@ fn proposal(p: &Proposal) -> R {
 fn reply(r: &Reply) -> R {
     match r {
         Reply::Operated(o) => super::validate_operator::reply(o),
+        Reply::Workflowed(w) => super::validate_workflow::reply(w),
         Reply::Error(e) => error(e),
         Reply::TelemetryAck(_) => Ok(()),
         Reply::Approval(a) => approval("", a),

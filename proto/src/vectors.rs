@@ -162,7 +162,7 @@ fn rollback() -> Rollback {
     }
 }
 
-fn error(code: ErrorCode, message: &str) -> Message {
+pub(super) fn error(code: ErrorCode, message: &str) -> Message {
     Message::Reply(Reply::Error(ErrorReply {
         code,
         message: message.into(),
@@ -174,6 +174,7 @@ fn error(code: ErrorCode, message: &str) -> Message {
 pub fn catalogue() -> Vec<(&'static str, Message)> {
     let mut all = base();
     all.extend(super::vectors_operator::catalogue());
+    all.extend(super::vectors_workflow::catalogue());
     all
 }
 

@@ -127,6 +127,8 @@ fn the_spec_quotes_the_code() {
         (msg_type::SUBSCRIBED, "subscribed"),
         (msg_type::EVENT, "event"),
         (msg_type::OPERATED, "operated"),
+        (msg_type::WORKFLOW, "workflow"),
+        (msg_type::WORKFLOWED, "workflowed"),
     ];
     assert_eq!(
         types.len(),

@@ -2,6 +2,7 @@
 //! timed unit tests.
 
 pub mod cluster;
+pub mod decisions;
 pub mod flood;
 pub mod sessions;
 pub mod storage;

@@ -1,7 +1,7 @@
 //! `arqonbus bench ...`: prints benchmark figures as text or JSON.
 
 use super::GlobalArgs;
-use crate::bench::{cluster, flood, sessions, storage, writes};
+use crate::bench::{cluster, decisions, flood, sessions, storage, writes};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +31,29 @@ pub enum Bench {
     /// proposer at a follower and the leader: node_status latency on
     /// another connection during the bursts, elections, what was refused.
     Bursts(BurstsArgs),
+    /// The constraint engine: decision latency in apply for a proposal of
+    /// 10 changes under 50 rules (p50/p99), and proposals decided per
+    /// second by concurrent proposers on three local nodes under --dir.
+    Decisions(DecisionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DecisionsArgs {
+    /// Concurrent proposers.
+    #[arg(long, default_value_t = 64)]
+    pub proposers: usize,
+    /// Seconds measured.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds of proposing before the measurement starts.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Decisions timed in apply.
+    #[arg(long, default_value_t = 20_000)]
+    pub runs: usize,
+    /// Run three local nodes with their data in a fresh directory under DIR.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +157,7 @@ pub struct StorageArgs {
 pub async fn run(g: &GlobalArgs, bench: Bench) -> anyhow::Result<i32> {
     match bench {
         Bench::Writes(args) => run_writes(g, args).await,
+        Bench::Decisions(args) => run_decisions(g, args).await,
         Bench::Cluster(args) => {
             let dir = tempfile::Builder::new()
                 .prefix("arqonbus-bench-")
@@ -268,6 +292,44 @@ async fn run_writes(g: &GlobalArgs, args: WritesArgs) -> anyhow::Result<i32> {
             l.latency.p99_ms,
             l.latency.p999_ms,
             l.errors
+        );
+    }
+    Ok(super::exit::OK)
+}
+
+/// `bench decisions`: in apply, then end to end on three local nodes.
+async fn run_decisions(g: &GlobalArgs, args: DecisionsArgs) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        args.duration > 0.0 && args.warmup >= 0.0 && args.runs > 0 && args.proposers > 0,
+        "--duration, --runs and --proposers must be positive and --warmup not negative"
+    );
+    let in_apply = decisions::in_apply(args.runs).map_err(anyhow::Error::msg)?;
+    let dir = tempfile::Builder::new()
+        .prefix("arqonbus-bench-")
+        .tempdir_in(&args.dir)?;
+    let exe = std::env::current_exe()?;
+    let (c, operator) = cluster::start(&exe, dir.path()).await?;
+    decisions::load(&operator).await?;
+    let connect = || c.client("proposer").map_err(|e| client_setup(e.into()));
+    let end_to_end = decisions::decided(
+        &connect,
+        args.proposers,
+        Duration::from_secs_f64(args.warmup),
+        Duration::from_secs_f64(args.duration),
+    )
+    .await?;
+    let figures = serde_json::json!({ "workload": "decisions", "in_apply": in_apply, "end_to_end": end_to_end });
+    if g.json() {
+        super::output::json(&figures)?;
+    } else {
+        println!(
+            "decision in apply, {} changes under {} rules ({} parameters), {} runs: p50 {:.1} us, p99 {:.1} us",
+            in_apply.changes, in_apply.rules, in_apply.parameters, in_apply.runs, in_apply.p50_us, in_apply.p99_us
+        );
+        let l = &end_to_end.latency;
+        println!(
+            "three local nodes, {} proposers, {}s: {:.0} proposals decided/s; round trip p50 {:.2} ms, p99 {:.2} ms; {} errors",
+            end_to_end.proposers, args.duration, end_to_end.decided_per_sec, l.p50_ms, l.p99_ms, end_to_end.errors
         );
     }
     Ok(super::exit::OK)

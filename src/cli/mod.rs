@@ -1,6 +1,7 @@
 //! The `arqonbus` command line: argument parsing and dispatch. Each
 //! subcommand is a thin call into the library.
 
+mod approval;
 mod audit;
 mod bench;
 mod certs;
@@ -69,6 +70,10 @@ pub enum Command {
     /// List or show decided proposals.
     #[command(subcommand)]
     Proposals(proposals::Proposals),
+    /// Approve a proposal pending approval.
+    Approve(approval::ApproveArgs),
+    /// Reject a proposal pending approval.
+    Reject(approval::RejectArgs),
     /// Send telemetry samples.
     #[command(subcommand)]
     Telemetry(telemetry::Telemetry),
@@ -95,6 +100,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Params(p) => target::params(g, p).await,
         Command::Propose(p) => propose::run(g, p).await,
         Command::Proposals(p) => proposals::run(g, p).await,
+        Command::Approve(a) => approval::approve(g, a).await,
+        Command::Reject(a) => approval::reject(g, a).await,
         Command::Telemetry(t) => telemetry::run(g, t).await,
         Command::Watch(w) => watch::run(g, w).await,
         Command::Audit(a) => audit::run(g, a).await,
@@ -117,7 +124,13 @@ mod tests {
     #[test]
     fn every_bench_command_parses_with_and_without_json() {
         for bench in [
-            "storage", "cluster", "sessions", "writes", "flood", "bursts",
+            "storage",
+            "cluster",
+            "sessions",
+            "writes",
+            "flood",
+            "bursts",
+            "decisions",
         ] {
             for extra in [&[][..], &["--output", "json"][..]] {
                 let mut line = vec!["arqonbus", "bench", bench, "--dir", "/tmp"];

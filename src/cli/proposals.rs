@@ -1,10 +1,12 @@
-//! `arqonbus proposals list|show`: decided proposals from the replicated
-//! decided table (linearizable on the leader unless `--stale`).
+//! `arqonbus proposals list [--pending]|show`: decided proposals from the
+//! replicated decided table (linearizable on the leader unless `--stale`);
+//! `show` and `--pending` print the whole decision with its approvals.
 
 use super::connect::GlobalArgs;
 use super::output;
 use arqonbus_proto::json_operator::JsonOperatorReply;
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::workflow::WorkflowRequest;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -26,6 +28,9 @@ pub struct ListArgs {
     /// Read this node's replica instead of a linearizable read.
     #[arg(long)]
     pub stale: bool,
+    /// Only the proposals pending approval, with their approvals so far.
+    #[arg(long)]
+    pub pending: bool,
 }
 
 #[derive(Debug, Args)]
@@ -37,13 +42,23 @@ pub struct ShowArgs {
 
 pub async fn run(g: &GlobalArgs, p: Proposals) -> anyhow::Result<i32> {
     let request = match p {
+        Proposals::List(a) if a.pending => {
+            let request = WorkflowRequest::ListPending {
+                target_system: a.target,
+                stale: a.stale,
+            };
+            return super::approval::send(g, request).await;
+        }
+        Proposals::Show(a) => {
+            let request = WorkflowRequest::ShowProposal {
+                proposal_id: a.id,
+                stale: a.stale,
+            };
+            return super::approval::send(g, request).await;
+        }
         Proposals::List(a) => OperatorRequest::ListProposals {
             target_system: a.target,
             limit: a.limit.max(1),
-            stale: a.stale,
-        },
-        Proposals::Show(a) => OperatorRequest::ShowProposal {
-            proposal_id: a.id,
             stale: a.stale,
         },
     };

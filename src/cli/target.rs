@@ -6,6 +6,7 @@ use anyhow::Context;
 use arqonbus_core::constraint_file;
 use arqonbus_core::value::ParamValue;
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
+use arqonbus_proto::workflow::WorkflowRequest;
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,8 +15,20 @@ use std::path::PathBuf;
 pub enum Constraints {
     /// Replace a target system's constraints with a TOML or JSON file.
     Set(SetConstraints),
-    /// Print a target system's constraints.
-    Get(Get),
+    /// Print a target system's constraints (an old version with `--version`).
+    Get(GetConstraints),
+}
+
+#[derive(Debug, Args)]
+pub struct GetConstraints {
+    #[arg(long)]
+    pub target: String,
+    /// An older constraint version (the newest 32 are kept).
+    #[arg(long)]
+    pub version: Option<u64>,
+    /// Read this node's replica instead of a linearizable read.
+    #[arg(long)]
+    pub stale: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +45,10 @@ pub struct SetConstraints {
     pub target: String,
     #[arg(long)]
     pub file: PathBuf,
+    /// Accept constraints that make live values illegal, or that land while
+    /// a proposal is pending (which aborts it); audited `constraints_forced`.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +67,10 @@ pub struct SetParams {
     /// `name=value` (repeatable): an integer, a float, true/false, or an enum member.
     #[arg(long = "set", required = true, value_parser = parse_assignment)]
     pub set: Vec<(String, ParamValue)>,
+    /// Override while a proposal is pending (aborting it); audited
+    /// `params_forced`.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub(super) fn parse_assignment(text: &str) -> Result<(String, ParamValue), String> {
@@ -75,11 +96,23 @@ pub async fn constraints(g: &GlobalArgs, c: Constraints) -> anyhow::Result<i32> 
             let path = a.file.display().to_string();
             let text =
                 std::fs::read_to_string(&a.file).with_context(|| format!("reading {path}"))?;
-            let constraints = constraint_file::parse(&path, &text)?;
-            OperatorRequest::SetConstraints {
+            // Checked here first, so problems are reported by line or
+            // pointer before anything is sent; the server parses it again.
+            constraint_file::parse_file(&path, &text)?;
+            let request = WorkflowRequest::SetConstraints {
                 target_system: a.target,
-                constraints,
-            }
+                text,
+                force: a.force,
+            };
+            return super::approval::send(g, request).await;
+        }
+        Constraints::Get(a) if a.version.is_some() => {
+            let request = WorkflowRequest::GetConstraints {
+                target_system: a.target,
+                version: a.version,
+                stale: a.stale,
+            };
+            return super::approval::send(g, request).await;
         }
         Constraints::Get(a) => OperatorRequest::GetConstraints {
             target_system: a.target,
@@ -130,11 +163,15 @@ pub async fn constraints(g: &GlobalArgs, c: Constraints) -> anyhow::Result<i32> 
 
 pub async fn params(g: &GlobalArgs, p: Params) -> anyhow::Result<i32> {
     let request = match p {
-        Params::Set(a) => OperatorRequest::SetParameters {
-            target_system: a.target,
-            values: a.set.into_iter().collect(),
-            expected: None,
-        },
+        Params::Set(a) => {
+            let request = WorkflowRequest::SetParameters {
+                target_system: a.target,
+                values: a.set.into_iter().collect(),
+                expected: None,
+                force: a.force,
+            };
+            return super::approval::send(g, request).await;
+        }
         Params::Get(a) => OperatorRequest::GetParameters {
             target_system: a.target,
             stale: a.stale,

@@ -7,7 +7,7 @@ use super::caller::Caller;
 use super::membership;
 use super::reply::{error_reply, Reject};
 use super::security::Kind;
-use super::{operate, propose, telemetry, Node};
+use super::{operate, propose, telemetry, workflow, Node};
 use arqonbus_proto::convert;
 use arqonbus_proto::error::ErrorCode;
 use arqonbus_proto::limits::clip;
@@ -37,6 +37,9 @@ pub(super) async fn handle(node: &Node, caller: &Caller, request: Request) -> Re
         Request::Operate(op) => operate::operate(node, identity, op)
             .await
             .map(Reply::Operated),
+        Request::Workflow(w) => workflow::workflow(node, identity, w)
+            .await
+            .map(Reply::Workflowed),
         Request::Proposal(p) => propose::proposal(node, identity, p).await,
         Request::StatusQuery(q) => propose::status_query(node, q).await,
         Request::TelemetryBatch(b) => telemetry::intake(node, b).await,

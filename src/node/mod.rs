@@ -10,6 +10,7 @@ pub mod config;
 mod deadline;
 mod decode_pool;
 mod dispatch;
+mod expiry;
 mod intake;
 mod leadership;
 pub mod limits;
@@ -24,6 +25,7 @@ mod serve;
 mod submit;
 mod subscribe;
 pub mod telemetry;
+mod workflow;
 
 use crate::raft::cluster_id::ClusterMembership;
 use crate::raft::network::PeerNetwork;
@@ -138,6 +140,7 @@ impl Node {
         tokio::spawn(serve::accept_loop(node.clone()));
         tokio::spawn(roles::watch(node.clone()));
         tokio::spawn(security::report(node.clone()));
+        tokio::spawn(expiry::run(node.clone()));
         tracing::info!(target: "arqonbus::node", node = node.id, listen = %node.config.listen, "node started");
         Ok(node)
     }

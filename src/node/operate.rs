@@ -156,12 +156,13 @@ async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply
             target,
             version,
             out_of_bounds,
+            ..
         }) => Ok(OperatorReply::ConstraintsSet {
             target_system: target,
             version,
             out_of_bounds,
         }),
-        Ok(Outcome::ParametersSet { target, values }) => Ok(OperatorReply::ParametersSet {
+        Ok(Outcome::ParametersSet { target, values, .. }) => Ok(OperatorReply::ParametersSet {
             target_system: target,
             values,
         }),

@@ -32,7 +32,9 @@ pub use state_store::StateStore;
 /// A node id.
 pub type NodeId = u64;
 
-/// What `apply` answers for each log entry.
+/// What `apply` answers for each log entry. One per entry, moved once to
+/// its waiter: the size of the decision inside is not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
     /// A client command's result.

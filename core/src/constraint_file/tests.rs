@@ -125,11 +125,10 @@ fn unknown_and_misplaced_fields_are_problems() {
         default = true
     "#,
     );
-    assert!(problems.contains(&"unknown field `colour`".to_string()));
-    assert!(problems.contains(&"parameter `a`: unknown field `maximum`".to_string()));
-    assert!(
-        problems.contains(&"parameter `b`: field `min` does not apply to this kind".to_string())
-    );
+    assert!(problems.contains(&"unknown field `colour` (line 2)".to_string()));
+    assert!(problems.contains(&"parameter `a`: unknown field `maximum` (line 6)".to_string()));
+    assert!(problems
+        .contains(&"parameter `b`: field `min` does not apply to this kind (line 11)".to_string()));
 }
 
 #[test]

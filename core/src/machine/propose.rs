@@ -4,17 +4,26 @@
 //! check (`decided::Staleness`), then the decision, its event and its
 //! record.
 //!
-//! An approved change is only recorded here: rollouts (a later issue) will
-//! move live parameters. Nothing in `live` or `last_known_good` changes.
+//! An approved change is only recorded here (it becomes the target's
+//! candidate): rollouts (a later issue) will move live parameters. A
+//! pending decision makes the proposal the target's active one.
 
+use super::Candidate;
 use super::State;
+use crate::command::Actor;
 use crate::command::{CommandError, CommandResult, Outcome};
+use crate::decide::decide;
 use crate::decided::{Decided, Staleness, AHEAD_MS};
 use crate::events::EventBody;
-use crate::proposal::{Decision, ProposalSpec, MAX_AGE_MS};
+use crate::proposal::{ProposalSpec, Verdict, MAX_AGE_MS};
 
 impl State {
-    pub(super) fn propose(&mut self, spec: &ProposalSpec, at_ms: u64) -> CommandResult {
+    pub(super) fn propose(
+        &mut self,
+        spec: &ProposalSpec,
+        actor: &Actor,
+        at_ms: u64,
+    ) -> CommandResult {
         if let Some(problem) = spec.shape_problem() {
             return Err(CommandError::InvalidProposal(problem));
         }
@@ -41,8 +50,22 @@ impl State {
             .targets
             .get_mut(&spec.target)
             .ok_or_else(|| CommandError::UnknownTarget(spec.target.clone()))?;
-        let mut decision = Decision::make(spec, &target.constraints, at_ms);
+        let mut decision = decide(spec, target, &actor.identity, at_ms);
         decision.event_seq = target.events.next_seq();
+        match decision.verdict {
+            Verdict::PendingApproval => target.pending = Some(spec.proposal_id.clone()),
+            Verdict::Approved | Verdict::PartiallyApproved => {
+                target.candidate = Some(Candidate {
+                    proposal_id: spec.proposal_id.clone(),
+                    values: decision
+                        .approved
+                        .iter()
+                        .map(|a| (a.parameter.clone(), a.value.clone()))
+                        .collect(),
+                })
+            }
+            Verdict::Rejected | Verdict::Expired => {}
+        }
         target.events.push(EventBody::Decided(decision.clone()));
         self.decided.record(
             &spec.proposal_id,
