@@ -6,7 +6,6 @@ use crate::proposal::Verdict;
 use crate::role::Role;
 use crate::testing::{spec, EXAMPLE, SVC};
 use crate::{Actor, Command, Op, ParamValue, State};
-use std::collections::BTreeMap;
 
 fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
     Command {
@@ -300,5 +299,4 @@ fn two_replicas_applying_the_workflow_end_byte_identical() {
         bincode::serde::encode_to_vec(&s, bincode::config::standard()).expect("encodes")
     };
     assert_eq!(run(), run());
-    let _ = BTreeMap::<String, ParamValue>::new();
 }
