@@ -3,8 +3,9 @@
 //! holds for every approved combination, and the decision is a pure
 //! function (two replicas decide byte-identically).
 
-use super::tests::{proposal, target};
+use super::tests::target;
 use super::*;
+use crate::testing::spec as proposal;
 use proptest::prelude::*;
 
 fn change() -> impl Strategy<Value = (&'static str, ParamValue)> {

@@ -3,8 +3,7 @@
 use super::*;
 use crate::constraint_file::parse_file;
 use crate::machine::{Quarantined, Target};
-use crate::proposal::Change;
-use crate::testing::EXAMPLE;
+use crate::testing::{spec as proposal, EXAMPLE};
 use std::collections::BTreeMap;
 
 pub(crate) fn target() -> Target {
@@ -16,27 +15,6 @@ pub(crate) fn target() -> Target {
         policy: file.policy,
         constraints_version: 3,
         ..Default::default()
-    }
-}
-
-pub(crate) fn proposal(id: &str, changes: &[(&str, ParamValue)]) -> ProposalSpec {
-    ProposalSpec {
-        proposal_id: id.into(),
-        source: "hpo".into(),
-        target: "ml-inference-service".into(),
-        timestamp_ms: 1,
-        changes: changes
-            .iter()
-            .map(|(p, v)| Change {
-                parameter: p.to_string(),
-                current_value: ParamValue::Int(0),
-                proposed_value: v.clone(),
-                reason: "test".into(),
-            })
-            .collect(),
-        expected_impact: BTreeMap::from([("latency_p99".to_string(), 15.0)]),
-        confidence: 0.75,
-        duration_seconds: 300,
     }
 }
 
