@@ -10,6 +10,7 @@ pub mod config;
 mod deadline;
 mod decode_pool;
 mod dispatch;
+pub mod gates;
 mod intake;
 mod leadership;
 pub mod limits;
@@ -39,6 +40,16 @@ use security::SecurityTable;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::RwLock;
+
+/// Every few seconds, drops the rate-limit and replay state of senders
+/// not seen recently, so neither grows with identities that came and went.
+async fn forget_idle_senders(node: Node) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        node.gates.forget_idle();
+    }
+}
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +85,8 @@ pub struct Node {
     decoder: DecodePool,
     /// Refused attempts since the last report to the leader.
     security: Arc<SecurityTable>,
+    /// Authentication, rate limits, staleness, replay and signatures.
+    gates: Arc<gates::Gates>,
     /// Dials other nodes (Raft's own, and security reports to the leader).
     peers: PeerNetwork,
     /// Each request holds a read guard; shutdown takes the write guard.
@@ -126,6 +139,7 @@ impl Node {
             admission: Admission::new(config.limits.clone()),
             decoder: DecodePool::new(config.limits.decoders()),
             security: Arc::default(),
+            gates: Arc::new(gates::Gates::new(config.security.clone())),
             peers: network,
             config: Arc::new(config),
             raft,
@@ -138,6 +152,7 @@ impl Node {
         tokio::spawn(serve::accept_loop(node.clone()));
         tokio::spawn(roles::watch(node.clone()));
         tokio::spawn(security::report(node.clone()));
+        tokio::spawn(forget_idle_senders(node.clone()));
         tracing::info!(target: "arqonbus::node", node = node.id, listen = %node.config.listen, "node started");
         Ok(node)
     }
