@@ -25,6 +25,39 @@ impl Syntax {
     }
 }
 
+/// The `[security]` policy of a constraint file (the default when it has
+/// none); `path` only labels errors.
+pub fn parse_policy(
+    path: &str,
+    text: &str,
+) -> Result<security::SecurityPolicy, ConstraintFileError> {
+    let syntax = Syntax::guess(path, text);
+    let tree: Value = match syntax {
+        Syntax::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
+        Syntax::Toml => toml::from_str(text).map_err(|e| e.to_string()),
+    }
+    .map_err(|message| ConstraintFileError::Syntax {
+        path: path.to_string(),
+        message,
+    })?;
+    let mut problems = Vec::new();
+    let empty = Map::new();
+    let policy = security::read_policy(tree.as_object().unwrap_or(&empty), &mut problems);
+    match problems.is_empty() {
+        true => Ok(policy),
+        false => Err(ConstraintFileError::Invalid {
+            path: path.to_string(),
+            problems: problems
+                .into_iter()
+                .map(|message| Problem {
+                    parameter: None,
+                    message,
+                })
+                .collect(),
+        }),
+    }
+}
+
 /// Parses and checks a constraint file; `path` only labels errors.
 pub fn parse(path: &str, text: &str) -> Result<ConstraintSet, ConstraintFileError> {
     let syntax = Syntax::guess(path, text);
@@ -63,9 +96,14 @@ fn read_set(tree: &Value, problems: &mut Vec<Problem>) -> ConstraintSet {
         return set;
     };
     for key in root.keys() {
-        if key != "format" && key != "parameters" {
+        if key != "format" && key != "parameters" && key != "security" {
             top(problems, format!("unknown field `{key}`"));
         }
+    }
+    let mut policy_problems = Vec::new();
+    security::read_policy(root, &mut policy_problems);
+    for message in policy_problems {
+        top(problems, message);
     }
     match root.get("format").map(Value::as_u64) {
         None | Some(Some(FORMAT_VERSION)) => {}
@@ -173,6 +211,8 @@ fn as_string(v: &Value) -> Option<String> {
 fn string_list(v: &Value) -> Option<Vec<String>> {
     v.as_array()?.iter().map(as_string).collect()
 }
+
+pub mod security;
 
 #[cfg(test)]
 mod tests;
