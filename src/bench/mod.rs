@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod flood;
+pub mod gates;
 pub mod sessions;
 pub mod storage;
 pub mod writes;
