@@ -166,3 +166,6 @@ impl Gates {
         self.replay.forget_idle(Instant::now());
     }
 }
+
+#[cfg(test)]
+mod tests;
