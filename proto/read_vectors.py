@@ -178,6 +178,7 @@ def param_value(r):
 # ---- Sections 5 and 6: the envelope and the messages ----------------------
 
 ENVELOPE = record(
+    ("session", U64),
     ("seq", U64),
     ("sent_at", timestamp),
     ("signature", option(record(("scheme", names("ed25519")), ("bytes", lambda r: r.byte_string().hex())))),
@@ -635,7 +636,7 @@ def read_frame(frame):
     if length != len(frame) - 4 or not 3 <= length <= 4194304:
         raise Malformed(f"length {length} for {len(frame)} bytes")
     version, flags, code = frame[4], frame[5], frame[6]
-    if version != 1 or flags & 0xFE:
+    if version != 2 or flags & 0xFE:
         raise Malformed(f"version {version}, flags {flags:#x}")
     body = frame[7:]
     if flags & 1:

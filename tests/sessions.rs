@@ -246,11 +246,19 @@ async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_
     };
 
     let raw = Raw::connect(&cluster.certs(), "proposer", &cluster.endpoints[leader]).await;
-    let good_frame = arqonbus_proto::encode(&Message::Request(
-        envelope(),
-        Request::Proposal(proposal("raw-ok", &[("batch_size", ParamValue::Int(9))])),
-    ))
-    .expect("encode");
+    // Signed with the proposer's certificate key, as state changes must be.
+    let raw_ok = Request::Proposal(proposal("raw-ok", &[("batch_size", ParamValue::Int(9))]));
+    let mut good_envelope = envelope();
+    let signer = arqonbus_transport::TlsCredentials::from_dir(&cluster.certs(), "proposer")
+        .expect("proposer credentials")
+        .message_signer()
+        .expect("an Ed25519 key");
+    good_envelope.signature = Some(arqonbus_proto::Signature {
+        scheme: arqonbus_proto::SigScheme::Ed25519,
+        bytes: signer.sign(&raw_ok.signed_bytes(&good_envelope).expect("signed bytes")),
+    });
+    let good_frame =
+        arqonbus_proto::encode(&Message::Request(good_envelope, raw_ok)).expect("encode");
 
     for round in 0..ROUNDS {
         let served_before = progress.load(Ordering::Relaxed);
@@ -268,7 +276,7 @@ async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_
         assert_eq!(invalid_field(&r), "type", "{r:?}");
 
         let mut huge = ((MAX_FRAME_LEN + 1) as u32).to_le_bytes().to_vec();
-        huge.extend([1, 0, 2]);
+        huge.extend([arqonbus_proto::FRAME_VERSION, 0, 2]);
         match raw.exchange(&huge).await {
             Reply::Error(e) => assert!(matches!(e.code, ErrorCode::TooLarge { .. }), "{e:?}"),
             other => panic!("{other:?}"),

@@ -165,7 +165,7 @@ async fn a_client_offering_no_version_the_node_speaks_gets_no_application_protoc
     let endpoint = Endpoint::client("127.0.0.1:0".parse().expect("addr")).expect("client");
     let connecting = endpoint
         .connect_with(
-            client(dir.path(), "proposer", b"arqonbus/2"),
+            client(dir.path(), "proposer", b"arqonbus/3"),
             addr,
             "localhost",
         )

@@ -2,10 +2,12 @@
 //! deadline, one request per bidirectional stream.
 
 use super::ClientError;
-use arqonbus_proto::envelope::{Envelope, UnixMillis};
+use arqonbus_proto::envelope::{Envelope, SigScheme, Signature, UnixMillis};
 use arqonbus_proto::frame::PREFIX_LEN;
+use arqonbus_proto::{convert, CodecError};
 use arqonbus_proto::{msg_type, Message, Reply, Request};
 use arqonbus_transport::frame_io::read_frame;
+use arqonbus_transport::MessageSigner;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +27,14 @@ pub(super) struct Connections {
     /// Endpoints that failed recently, and when: a redirect to one of them
     /// (a follower that has not yet noticed its leader died) is not followed.
     suspects: Mutex<BTreeMap<String, Instant>>,
+    /// This process's session (PROTOCOL.md §5): random, so processes
+    /// sharing an identity never collide; `seq` counts up from 1 within it.
+    session: u64,
     seq: AtomicU64,
+    /// Signs state changes with the certificate key (none: the key is
+    /// not Ed25519, and unsigned state changes are refused where
+    /// signing is required).
+    signer: Option<Arc<MessageSigner>>,
 }
 
 /// How long a failed endpoint is not trusted as a redirect target.
@@ -38,12 +47,11 @@ impl Connections {
         request_timeout: Duration,
         silence_timeout: Duration,
         resolve: BTreeMap<String, SocketAddr>,
+        signer: Option<MessageSigner>,
     ) -> Result<Self, ClientError> {
         let bind = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let endpoint =
             quinn::Endpoint::client(bind).map_err(|e| ClientError::Setup(e.to_string()))?;
-        // Sequence numbers only grow, across restarts too: start from the clock.
-        let start = UnixMillis::now().0.max(0) as u64 * 1000;
         Ok(Connections {
             endpoint,
             config,
@@ -54,7 +62,9 @@ impl Connections {
             open: Mutex::default(),
             leader: Mutex::default(),
             suspects: Mutex::default(),
-            seq: AtomicU64::new(start),
+            session: Envelope::random_session(),
+            seq: AtomicU64::new(1),
+            signer: signer.map(Arc::new),
         })
     }
 
@@ -170,11 +180,10 @@ impl Connections {
         request: &Request,
     ) -> Result<(quinn::SendStream, quinn::RecvStream), ClientError> {
         let conn = self.connection(endpoint).await?;
-        let envelope = Envelope {
-            seq: self.seq.fetch_add(1, Ordering::Relaxed),
-            sent_at: UnixMillis::now(),
-            signature: None,
-        };
+        let envelope = self.envelope(request).map_err(|e| ClientError::Protocol {
+            endpoint: endpoint.to_string(),
+            reason: e.to_string(),
+        })?;
         let frame =
             arqonbus_proto::encode(&Message::Request(envelope, request.clone())).map_err(|e| {
                 ClientError::Protocol {
@@ -191,6 +200,29 @@ impl Connections {
             .await
             .map_err(|e| lost(e.to_string()))?;
         Ok((send, recv))
+    }
+
+    /// A new envelope for `request`: the next number of this session, the
+    /// clock, and a signature when it changes state.
+    fn envelope(&self, request: &Request) -> Result<Envelope, CodecError> {
+        let mut envelope = Envelope {
+            session: self.session,
+            seq: self.seq.fetch_add(1, Ordering::Relaxed),
+            sent_at: UnixMillis::now(),
+            signature: None,
+        };
+        if let Some(signer) = self
+            .signer
+            .as_ref()
+            .filter(|_| convert::changes_state(request))
+        {
+            let bytes = signer.sign(&request.signed_bytes(&envelope)?);
+            envelope.signature = Some(Signature {
+                scheme: SigScheme::Ed25519,
+                bytes,
+            });
+        }
+        Ok(envelope)
     }
 
     /// One request and its reply, on a fresh stream of `endpoint`'s connection.

@@ -16,6 +16,9 @@ pub enum Failure {
     /// The request may or may not have been applied: only what the server
     /// deduplicates may be sent again.
     OutcomeUnknown,
+    /// Over a rate limit (`rate_limited`): not applied; send again no
+    /// sooner than this.
+    Later(std::time::Duration),
     /// The cluster answered, and the answer stands (refused, invalid, ...).
     Answered,
 }
@@ -32,6 +35,9 @@ impl Failure {
                 Failure::NotApplied
             }
             ErrorCode::OutcomeUnknown => Failure::OutcomeUnknown,
+            ErrorCode::RateLimited { retry_after_ms } => {
+                Failure::Later(std::time::Duration::from_millis(*retry_after_ms))
+            }
             _ => Failure::Answered,
         }
     }
@@ -52,7 +58,7 @@ impl Failure {
     /// Whether the cluster (a leader) is out of reach, as opposed to an
     /// answer the leader gave.
     pub fn is_unreachable(&self) -> bool {
-        !matches!(self, Failure::Answered)
+        !matches!(self, Failure::Answered | Failure::Later(_))
     }
 }
 
@@ -101,6 +107,12 @@ mod tests {
             ),
             (server(ErrorCode::Forbidden), Failure::Answered),
             (
+                server(ErrorCode::RateLimited {
+                    retry_after_ms: 250,
+                }),
+                Failure::Later(std::time::Duration::from_millis(250)),
+            ),
+            (
                 ClientError::Connection {
                     endpoint: "n1".into(),
                     reason: "refused".into(),
@@ -120,7 +132,7 @@ mod tests {
             assert_eq!(Failure::of_error(&error), meaning, "{error}");
             assert_eq!(
                 Failure::of_error(&error).is_unreachable(),
-                meaning != Failure::Answered
+                !matches!(meaning, Failure::Answered | Failure::Later(_))
             );
         }
     }

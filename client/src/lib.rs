@@ -63,6 +63,10 @@ pub struct ClientOptions {
     /// (containers: `node1:7100` published on `127.0.0.1:17101`), so that
     /// the endpoints and the leader redirects both reach the right node.
     pub resolve: BTreeMap<String, SocketAddr>,
+    /// Sign state changes with the certificate key (PROTOCOL.md §5). On
+    /// by default; off only against nodes that do not require signing
+    /// (to measure what signing costs).
+    pub sign: bool,
 }
 
 impl ClientOptions {
@@ -75,6 +79,7 @@ impl ClientOptions {
             retry_budget: Duration::from_secs(10),
             silence_timeout: Duration::from_millis(700),
             resolve: BTreeMap::new(),
+            sign: true,
         }
     }
 }
@@ -150,6 +155,10 @@ impl Client {
             options.request_timeout,
             options.silence_timeout,
             options.resolve.clone(),
+            options
+                .credentials
+                .message_signer()
+                .filter(|_| options.sign),
         )?;
         Ok(Client {
             options: Arc::new(options),
@@ -186,7 +195,13 @@ impl Client {
                 true => conns.forget(&endpoint),
                 false => conns.set_leader(None),
             };
+            let mut at_least = Duration::ZERO;
             let again = match failure {
+                // Honour the server's retry-after, within the budget.
+                Failure::Later(after) => {
+                    at_least = after;
+                    true
+                }
                 Failure::Redirect(addr) if !self.conns.is_suspect(&addr) => {
                     self.conns.set_leader(Some(addr));
                     true
@@ -202,7 +217,7 @@ impl Client {
                 Failure::Answered => false,
             };
             let wait = if again {
-                backoff::backoff::Backoff::next_backoff(&mut backoff)
+                backoff::backoff::Backoff::next_backoff(&mut backoff).map(|d| d.max(at_least))
             } else {
                 None
             };

@@ -94,8 +94,7 @@ impl Request {
         envelope::signed_bytes(
             FRAME_VERSION,
             self.msg_type(),
-            envelope.seq,
-            envelope.sent_at,
+            envelope,
             &self.encode_body()?,
         )
     }

@@ -230,6 +230,16 @@ pub fn permission(request: &Request) -> Permission {
     }
 }
 
+/// Whether the request changes state (a proposal, a configuration or a
+/// membership change): what Security I signs and checks for replay in
+/// `apply`.
+pub fn changes_state(request: &Request) -> bool {
+    matches!(
+        permission(request),
+        Permission::Propose | Permission::Configure | Permission::Membership
+    )
+}
+
 /// The least a role must be allowed to send a frame of type `msg_type` at
 /// all: checked from the frame's header, before its body is read or
 /// decompressed (an `operate` needs more for some actions: [`permission`]

@@ -82,39 +82,62 @@ pub struct Signature {
     pub bytes: Vec<u8>,
 }
 
-/// The envelope of a client message. Its bincode encoding is the start of
-/// the frame body; the request follows it.
+/// The envelope of a client message (version 2). Its bincode encoding is
+/// the start of the frame body; the request follows it.
+///
+/// Replay protection (PROTOCOL.md §5): the pair (`session`, `seq`) is new
+/// for every message of an identity. Each client process picks a random
+/// `session` when it starts and counts `seq` up from 1 within it, so many
+/// processes may share one identity (certificate) without coordinating.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
-    /// Per sender identity (certificate), a new number for every message.
-    /// Not checked by servers until Security I (PROTOCOL.md §5).
+    /// The sender process's session: random, fixed for its lifetime.
+    pub session: u64,
+    /// Within `session`, a new, growing number for every message.
     pub seq: u64,
-    /// The client's clock when it sent the message; only its range is
-    /// checked until Security I.
+    /// The client's clock when it sent the message; a server refuses it
+    /// further than its allowed skew from its own clock.
     pub sent_at: UnixMillis,
+    /// Ed25519 over [`signed_bytes`] with the sender's certificate key;
+    /// required for state changes where the target's policy says so.
     pub signature: Option<Signature>,
 }
 
+impl Envelope {
+    /// A new random session id, for a process (or a one-off sender) that
+    /// starts numbering its messages from 1.
+    pub fn random_session() -> u64 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.finish()
+    }
+}
+
 /// Domain-separation prefix of the signed bytes.
-pub const SIGNING_CONTEXT: &[u8] = b"arqonbus-signature-v1\0";
+pub const SIGNING_CONTEXT: &[u8] = b"arqonbus-signature-v2\0";
 
 /// The exact bytes a signature covers:
-/// `SIGNING_CONTEXT || version (u8) || type (u8) || bincode(seq) ||
-/// bincode(sent_at) || bincode(request body)`, where the request body is
-/// the canonical (uncompressed) bincode encoding of the request that
-/// follows the envelope in the frame.
+/// `SIGNING_CONTEXT || version (u8) || type (u8) || bincode(session) ||
+/// bincode(seq) || bincode(sent_at) || bincode(request body)`, where the
+/// request body is the canonical (uncompressed) bincode encoding of the
+/// request that follows the envelope in the frame.
 pub fn signed_bytes(
     version: u8,
     msg_type: u8,
-    seq: u64,
-    sent_at: UnixMillis,
+    envelope: &Envelope,
     body: &[u8],
 ) -> Result<Vec<u8>, CodecError> {
-    let mut out = Vec::with_capacity(SIGNING_CONTEXT.len() + 2 + 20 + body.len());
+    let mut out = Vec::with_capacity(SIGNING_CONTEXT.len() + 2 + 30 + body.len());
     out.extend_from_slice(SIGNING_CONTEXT);
     out.push(version);
     out.push(msg_type);
-    let head = super::codec::bincode_encode(&(seq, sent_at))?;
+    let head = super::codec::bincode_encode(&(envelope.session, envelope.seq, envelope.sent_at))?;
     out.extend_from_slice(&head);
     out.extend_from_slice(body);
     Ok(out)

@@ -70,6 +70,7 @@ pub struct JsonFrame {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JsonEnvelope {
+    pub session: u64,
     pub seq: u64,
     pub sent_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,6 +255,7 @@ impl JsonFrame {
         let (envelope, message) = match msg {
             Message::Request(env, req) => {
                 let e = JsonEnvelope {
+                    session: env.session,
                     seq: env.seq,
                     sent_at: time(env.sent_at)?,
                     signature: env.signature.as_ref().map(|s| JsonSignature {
@@ -302,6 +304,7 @@ impl JsonFrame {
                 }),
             };
             let env = Envelope {
+                session: e.session,
                 seq: e.seq,
                 sent_at: parse_time(&e.sent_at)?,
                 signature,

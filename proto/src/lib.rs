@@ -37,11 +37,12 @@ pub use message::Request;
 pub use reply::Reply;
 
 /// The frame version this code writes and reads.
-pub const FRAME_VERSION: u8 = 1;
+pub const FRAME_VERSION: u8 = 2;
 /// Frame versions a server accepts (listed in `unsupported_version`).
 pub const SUPPORTED_VERSIONS: &[u8] = &[FRAME_VERSION];
-/// ALPN of client connections speaking frame version 1.
-pub const ALPN_CLIENT: &[u8] = b"arqonbus/1";
+/// ALPN of client connections speaking frame version 2 (envelope v2:
+/// session, sequence, timestamp, signature; Security I).
+pub const ALPN_CLIENT: &[u8] = b"arqonbus/2";
 /// ALPN of node-to-node (Raft) connections; their messages are the raft
 /// module's, not this protocol's.
 pub const ALPN_PEER: &[u8] = b"arqonbus-peer/1";

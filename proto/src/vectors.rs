@@ -27,6 +27,7 @@ pub(super) fn at(seconds_after_t0: i64) -> UnixMillis {
 
 pub(super) fn env(seq: u64, t: i64) -> Envelope {
     Envelope {
+        session: 0x5e55_1011_cafe_f00d,
         seq,
         sent_at: at(t),
         signature: None,
@@ -312,7 +313,10 @@ fn base() -> Vec<(&'static str, Message)> {
         ),
         (
             "error_unauthenticated",
-            error(ErrorCode::Unauthenticated, "no client certificate"),
+            error(
+                ErrorCode::Unauthenticated,
+                "the signature does not verify with the key of the certificate of operator-alice",
+            ),
         ),
         (
             "error_forbidden",
@@ -331,7 +335,7 @@ fn base() -> Vec<(&'static str, Message)> {
             "error_replay",
             error(
                 ErrorCode::Replay { last_seq: 41 },
-                "sequence number 41 reused",
+                "session 0x5e551011cafef00d: seq 41 was already accepted",
             ),
         ),
         (
@@ -341,7 +345,7 @@ fn base() -> Vec<(&'static str, Message)> {
                     server_time: at(0),
                     max_skew_ms: 30_000,
                 },
-                "sent_at is 95 s behind",
+                "sent_at is 95000 ms behind the server clock (allowed skew 30000 ms)",
             ),
         ),
         (
@@ -368,10 +372,10 @@ fn base() -> Vec<(&'static str, Message)> {
             "error_unsupported_version",
             error(
                 ErrorCode::UnsupportedVersion {
-                    received: 9,
+                    received: 1,
                     supported: SUPPORTED_VERSIONS.to_vec(),
                 },
-                "frame version 9 is not supported",
+                "frame version 1 is not supported: envelope version 2 (session, seq) is required",
             ),
         ),
         (

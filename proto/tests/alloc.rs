@@ -22,7 +22,7 @@ use arqonbus_proto::message::{
     TelemetryContext, TelemetrySample,
 };
 use arqonbus_proto::operator::{Member, OperatorRequest};
-use arqonbus_proto::{Envelope, UnixMillis};
+use arqonbus_proto::{Envelope, UnixMillis, FRAME_VERSION};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::collections::BTreeMap;
@@ -62,7 +62,7 @@ fn decode_cost(frame: &[u8]) -> (usize, bool) {
 
 fn framed(flags: u8, t: u8, body: &[u8]) -> Vec<u8> {
     let mut f = ((body.len() + 3) as u32).to_le_bytes().to_vec();
-    f.extend_from_slice(&[1, flags, t]);
+    f.extend_from_slice(&[FRAME_VERSION, flags, t]);
     f.extend_from_slice(body);
     f
 }
@@ -76,6 +76,7 @@ fn compressed(t: u8, body: &[u8]) -> Vec<u8> {
 
 fn env() -> Envelope {
     Envelope {
+        session: 1,
         seq: 1,
         sent_at: UnixMillis(0),
         signature: None,
@@ -187,7 +188,7 @@ fn members() -> Vec<u8> {
 /// `count` samples of 9 bytes each (empty names: invalid, but the count
 /// comes first), as the attacker sent them.
 fn nine_byte_samples(count: usize) -> Vec<u8> {
-    let mut b = vec![0, 0, 0]; // envelope: seq 0, sent_at 0, no signature
+    let mut b = vec![0, 0, 0, 0]; // envelope: session 0, seq 0, sent_at 0, no signature
     b.push(0xfc);
     b.extend((count as u32).to_le_bytes());
     for _ in 0..count {
@@ -262,7 +263,7 @@ fn decoding_stays_within_memory_limits() {
     );
     runner
         .run(&strategy, |(t, compressed, at, tail, claim)| {
-            let mut body = if t < 0x80 { vec![0, 0, 0] } else { vec![] };
+            let mut body = if t < 0x80 { vec![0, 0, 0, 0] } else { vec![] };
             body.extend(std::iter::repeat_n(1u8, at));
             body.push(253);
             body.extend_from_slice(&claim.to_le_bytes());
@@ -278,7 +279,8 @@ fn decoding_stays_within_memory_limits() {
 
     // A genuine block of zeros as large as a reply may be: decompressed up
     // to the limit, never beyond, in one allocation at most that large.
-    let zeros = frame::assemble(1, t::OPERATED, &vec![0u8; MAX_BODY_LEN], true).expect("frame");
+    let zeros =
+        frame::assemble(FRAME_VERSION, t::OPERATED, &vec![0u8; MAX_BODY_LEN], true).expect("frame");
     LARGEST.store(0, SeqCst);
     let (cost, _) = decode_cost(&zeros);
     assert!(cost >= MAX_BODY_LEN, "the body was really decompressed");

@@ -117,13 +117,14 @@ fn the_reader_refuses_a_head_hash_that_does_not_recompute() {
 #[test]
 fn the_reader_refuses_a_varint_not_in_its_shortest_form() {
     let (_tmp, dir) = copy_of_vectors();
-    // status_query: seq 5 at byte 7, written long as fb 05 00.
+    // status_query: seq 5 at byte 16 (after the session, fd + 8 bytes),
+    // written long as fb 05 00.
     let path = dir.join("status_query.bin");
     let bin = std::fs::read(&path).expect("read");
-    assert_eq!(bin[7], 5);
-    let mut long = bin[..7].to_vec();
+    assert_eq!((bin[7], bin[16]), (0xfd, 5));
+    let mut long = bin[..16].to_vec();
     long.extend([0xfb, 5, 0]);
-    long.extend(&bin[8..]);
+    long.extend(&bin[17..]);
     let len = (long.len() - 4) as u32;
     long[..4].copy_from_slice(&len.to_le_bytes());
     std::fs::write(&path, long).expect("write");

@@ -14,7 +14,7 @@ use arqonbus_proto::limits::{
 };
 use arqonbus_proto::message::{Request, TelemetryBatch};
 use arqonbus_proto::reply::{Decision, Reply};
-use arqonbus_proto::{vectors, Envelope, UnixMillis};
+use arqonbus_proto::{vectors, Envelope, UnixMillis, FRAME_VERSION};
 
 fn vector(name: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("vectors/{name}.bin"));
@@ -31,7 +31,13 @@ fn message(name: &str) -> Message {
 
 /// Frames a body without validating it, as a hostile peer could.
 fn raw(msg: &Message) -> Vec<u8> {
-    frame::assemble(1, msg.msg_type(), &msg.encode_body().unwrap(), false).unwrap()
+    frame::assemble(
+        FRAME_VERSION,
+        msg.msg_type(),
+        &msg.encode_body().unwrap(),
+        false,
+    )
+    .unwrap()
 }
 
 /// Rewrites the length prefix after editing a frame.
@@ -91,7 +97,7 @@ fn frames_over_the_limit() {
         matches!(encode(&big), Err(CodecError::Invalid { ref field, .. }) if field == "samples")
     );
     let f = frame::assemble(
-        1,
+        FRAME_VERSION,
         msg_type::TELEMETRY_BATCH,
         &big.encode_body().unwrap(),
         true,
@@ -102,7 +108,7 @@ fn frames_over_the_limit() {
     // A body over 16 MiB cannot even be framed.
     let huge = vec![0u8; MAX_BODY_LEN + 1];
     assert!(matches!(
-        frame::assemble(1, msg_type::STATUS_QUERY, &huge, true),
+        frame::assemble(FRAME_VERSION, msg_type::STATUS_QUERY, &huge, true),
         Err(CodecError::BodyTooLarge { .. })
     ));
 }
@@ -110,14 +116,15 @@ fn frames_over_the_limit() {
 #[test]
 fn unknown_version_type_and_flags() {
     let mut f = vector("status_query");
-    f[4] = 2;
+    // A version-1 frame (no session in its envelope) is refused.
+    f[4] = 1;
     let err = decode(&f).unwrap_err();
-    assert_eq!(err, CodecError::UnknownVersion(2));
+    assert_eq!(err, CodecError::UnknownVersion(1));
     assert_eq!(
         err.to_wire(),
         ErrorCode::UnsupportedVersion {
-            received: 2,
-            supported: vec![1]
+            received: 1,
+            supported: vec![2]
         }
     );
 
@@ -134,7 +141,15 @@ fn unknown_version_type_and_flags() {
 }
 
 fn compressed_frame(declared: usize, block: &[u8]) -> Vec<u8> {
-    let mut f = vec![0, 0, 0, 0, 1, FLAG_LZ4, msg_type::TELEMETRY_BATCH];
+    let mut f = vec![
+        0,
+        0,
+        0,
+        0,
+        FRAME_VERSION,
+        FLAG_LZ4,
+        msg_type::TELEMETRY_BATCH,
+    ];
     f.extend_from_slice(&(declared as u32).to_le_bytes());
     f.extend_from_slice(block);
     fix_len(f)
@@ -172,7 +187,7 @@ fn each_type_has_its_own_body_limit_compressed_or_not() {
     for t in msg_type::ALL {
         let limit = max_body_len(t);
         let over = vec![0u8; limit + 1];
-        let plain = frame::assemble(1, t, &over, false);
+        let plain = frame::assemble(FRAME_VERSION, t, &over, false);
         if let Ok(f) = plain {
             let err = decode(&f).unwrap_err();
             assert_eq!(
@@ -186,7 +201,7 @@ fn each_type_has_its_own_body_limit_compressed_or_not() {
         if limit == MAX_BODY_LEN {
             continue; // a reply: the encoder refuses it (see below)
         }
-        let packed = frame::assemble(1, t, &over, true).expect("compresses");
+        let packed = frame::assemble(FRAME_VERSION, t, &over, true).expect("compresses");
         let err = decode(&packed).unwrap_err();
         assert_eq!(
             err,
@@ -249,19 +264,20 @@ fn non_finite_numbers_are_refused_with_their_field() {
 
 #[test]
 fn non_canonical_and_invalid_encodings() {
-    // status_query: prefix(4) header(3) seq(1 byte: 5) ...; spell 5 as a u16 varint.
+    // status_query: prefix(4) header(3) session(fd + 8) seq(1 byte: 5)
+    // ...; spell 5 as a u16 varint.
     let f = vector("status_query");
-    assert_eq!(f[7], 5);
-    let mut long = f[..7].to_vec();
+    assert_eq!(f[16], 5);
+    let mut long = f[..16].to_vec();
     long.extend_from_slice(&[251, 5, 0]);
-    long.extend_from_slice(&f[8..]);
+    long.extend_from_slice(&f[17..]);
     assert_eq!(
         decode(&fix_len(long)),
-        Err(CodecError::NonCanonical { offset: 0 })
+        Err(CodecError::NonCanonical { offset: 9 })
     );
 
     // Option tag 2 where the signature's None (0) is.
-    let sig_at = 7 + 1 + 9; // seq (1 byte) + sent_at (0xfd + 8 bytes)
+    let sig_at = 7 + 9 + 1 + 9; // session (0xfd + 8) + seq (1) + sent_at (0xfd + 8)
     assert_eq!(f[sig_at], 0);
     let mut bad = f.clone();
     bad[sig_at] = 2;
@@ -297,6 +313,7 @@ fn inconsistent_content_is_invalid() {
 
     let m = Message::Request(
         Envelope {
+            session: 1,
             seq: 1,
             sent_at: UnixMillis(-1),
             signature: None,
@@ -318,10 +335,10 @@ fn signed_bytes_are_context_header_seq_time_and_body() {
     };
     let signed = req.signed_bytes(&env).unwrap();
     let body = req.encode_body().unwrap();
-    assert!(signed.starts_with(b"arqonbus-signature-v1\0\x01\x02"));
+    assert!(signed.starts_with(b"arqonbus-signature-v2\0\x02\x02"));
     assert!(signed.ends_with(&body));
-    // seq 42 is one byte; sent_at is 0xfd + 8 bytes.
-    assert_eq!(signed.len(), 22 + 2 + 1 + 9 + body.len());
+    // session is 0xfd + 8 bytes; seq 42 is one byte; sent_at 0xfd + 8.
+    assert_eq!(signed.len(), 22 + 2 + 9 + 1 + 9 + body.len());
     // The frame body is envelope then exactly these request bytes.
     let frame_body = Message::Request(env, req).encode_body().unwrap();
     assert!(frame_body.ends_with(&body));

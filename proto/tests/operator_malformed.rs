@@ -14,7 +14,7 @@ use arqonbus_proto::json::JsonFrame;
 use arqonbus_proto::limits::MAX_MEMBERS;
 use arqonbus_proto::message::{Parameters, Request};
 use arqonbus_proto::operator::*;
-use arqonbus_proto::{vectors, Envelope, Reply, UnixMillis};
+use arqonbus_proto::{vectors, Envelope, Reply, UnixMillis, FRAME_VERSION};
 
 fn vector(name: &str) -> Message {
     vectors::catalogue()
@@ -45,7 +45,13 @@ fn refused(m: &Message) -> String {
         CodecError::NonFinite { field } | CodecError::Invalid { field, .. } => field,
         other => panic!("expected a field error, got {other:?}"),
     };
-    let raw = frame::assemble(1, m.msg_type(), &m.encode_body().unwrap(), false).unwrap();
+    let raw = frame::assemble(
+        FRAME_VERSION,
+        m.msg_type(),
+        &m.encode_body().unwrap(),
+        false,
+    )
+    .unwrap();
     let by_decoder = field(decode(&raw).unwrap_err());
     assert_eq!(field(encode(m).unwrap_err()), by_decoder);
     by_decoder
@@ -187,13 +193,14 @@ fn replies_out_of_range() {
 
 #[test]
 fn json_view_is_strict() {
-    let ok = r#"{"envelope":{"seq":1,"sent_at":"2024-01-15T10:30:00Z"},
+    let ok = r#"{"envelope":{"session":1,"seq":1,"sent_at":"2024-01-15T10:30:00Z"},
         "message":{"type":"operate","action":"get_parameters","target_system":"t"}}"#;
     let f: JsonFrame = serde_json::from_str(ok).unwrap();
     assert_eq!(
         f.to_wire().unwrap(),
         Message::Request(
             Envelope {
+                session: 1,
                 seq: 1,
                 sent_at: UnixMillis(1_705_314_600_000),
                 signature: None,

@@ -252,6 +252,7 @@ fn operator_reply() -> impl Strategy<Value = OperatorReply> {
 
 fn any_operator_message() -> impl Strategy<Value = Message> {
     let env = (any::<u64>(), 0..=MAX_TIMESTAMP_MS).prop_map(|(seq, t)| Envelope {
+        session: seq.rotate_left(17),
         seq,
         sent_at: UnixMillis(t),
         signature: None,

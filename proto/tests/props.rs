@@ -21,6 +21,7 @@ fn params() -> impl Strategy<Value = Parameters> {
 fn envelope() -> impl Strategy<Value = Envelope> {
     let sig = prop::option::of(prop::collection::vec(any::<u8>(), 0..80));
     (any::<u64>(), time(), sig).prop_map(|(seq, sent_at, s)| Envelope {
+        session: seq.rotate_left(17),
         seq,
         sent_at,
         signature: s.map(|bytes| Signature {

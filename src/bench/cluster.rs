@@ -86,7 +86,12 @@ pub const PARAMETER: &str = "n";
 
 /// A bootstrapped three-node cluster with one target to write to.
 pub async fn start(exe: &Path, dir: &Path) -> Result<(LocalCluster, Client)> {
-    let mut c = LocalCluster::new(exe, dir, 3, None).await?;
+    start_with(exe, dir, &[]).await
+}
+
+/// [`start`], each node given the `extra` arguments.
+pub async fn start_with(exe: &Path, dir: &Path, extra: &[&str]) -> Result<(LocalCluster, Client)> {
+    let mut c = LocalCluster::new(exe, dir, 3, None).await?.with_args(extra);
     c.start_all()?;
     let admin = c.client("admin")?;
     c.wait_until_up(&admin, &c.ids(), WAIT).await?;

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod decisions;
 pub mod flood;
+pub mod gates;
 pub mod sessions;
 pub mod storage;
 pub mod writes;

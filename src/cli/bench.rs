@@ -1,7 +1,7 @@
 //! `arqonbus bench ...`: prints benchmark figures as text or JSON.
 
 use super::GlobalArgs;
-use crate::bench::{cluster, decisions, flood, sessions, storage, writes};
+use crate::bench::{cluster, decisions, flood, gates, sessions, storage, writes};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,6 +35,10 @@ pub enum Bench {
     /// 10 changes under 50 rules (p50/p99), and proposals decided per
     /// second by concurrent proposers on three local nodes under --dir.
     Decisions(DecisionsArgs),
+    /// Per-message cost of each Security I gate in one thread (signature
+    /// verification, replay check, rate limit, staleness, all in order),
+    /// and what verifying again in `apply` costs at 5,000 decisions/s.
+    Gates(GatesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +58,13 @@ pub struct DecisionsArgs {
     /// Run three local nodes with their data in a fresh directory under DIR.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GatesArgs {
+    /// Messages per gate.
+    #[arg(long, default_value_t = 20_000)]
+    pub iterations: u64,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +91,10 @@ pub struct WritesArgs {
     /// ... and its integer parameter.
     #[arg(long, default_value = cluster::PARAMETER)]
     pub parameter: String,
+    /// Local nodes only: writes unsigned, nodes not requiring signatures
+    /// (to compare with the default, signed).
+    #[arg(long)]
+    pub unsigned: bool,
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +173,11 @@ pub async fn run(g: &GlobalArgs, bench: Bench) -> anyhow::Result<i32> {
     match bench {
         Bench::Writes(args) => run_writes(g, args).await,
         Bench::Decisions(args) => run_decisions(g, args).await,
+        Bench::Gates(args) => {
+            let figures = gates::run(args.iterations.max(1))?;
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(super::exit::OK)
+        }
         Bench::Cluster(args) => {
             let dir = tempfile::Builder::new()
                 .prefix("arqonbus-bench-")
@@ -263,10 +283,21 @@ async fn run_writes(g: &GlobalArgs, args: WritesArgs) -> anyhow::Result<i32> {
             .prefix("arqonbus-bench-")
             .tempdir_in(&base)?;
         let exe = std::env::current_exe()?;
-        let (c, _) = cluster::start(&exe, dir.path()).await?;
-        cluster_desc = format!("three local nodes under {}", base.display());
+        let extra: &[&str] = match args.unsigned {
+            true => &["--signing-required", "false"],
+            false => &[],
+        };
+        let (c, _) = cluster::start_with(&exe, dir.path(), extra).await?;
+        let signing = if args.unsigned { "unsigned" } else { "signed" };
+        cluster_desc = format!("three local nodes under {}, {signing}", base.display());
+        let connect = || {
+            let creds = arqonbus_transport::TlsCredentials::from_dir(&c.cert_dir(), "operator")
+                .map_err(|e| client_setup(e.into()))?;
+            let mut options = arqonbus_client::ClientOptions::new(c.endpoints(), creds);
+            options.sign = !args.unsigned;
+            arqonbus_client::Client::new(options).map_err(|e| client_setup(e.into()))
+        };
         for &n in &args.clients {
-            let connect = || c.client("operator").map_err(|e| client_setup(e.into()));
             levels.push(writes::level(&connect, n, &plan).await?);
         }
     }

@@ -51,7 +51,7 @@ pub enum Command {
     #[command(subcommand)]
     Certs(certs::Certs),
     /// Run one node.
-    Node(node::NodeArgs),
+    Node(Box<node::NodeArgs>),
     /// Run a local three-node cluster (certificates, nodes, bootstrap).
     Dev(dev::DevArgs),
     /// Exit 0 if one node answers a status request, else 1 (health checks).
@@ -92,7 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let g = &cli.global;
     match cli.command {
         Command::Certs(c) => certs::run(c),
-        Command::Node(n) => node::run(n, g.certs.clone()).await,
+        Command::Node(n) => node::run(*n, g.certs.clone()).await,
         Command::Dev(d) => dev::run(d).await,
         Command::Health(h) => health::run(g, h).await,
         Command::Cluster(c) => cluster::run(g, c).await,

@@ -57,6 +57,21 @@ pub struct NodeArgs {
     /// Push streams one identity may hold open on this node at once.
     #[arg(long, env = "ARQONBUS_MAX_SUBSCRIPTIONS_PER_IDENTITY")]
     pub max_subscriptions_per_identity: Option<usize>,
+    /// How far a request's `sent_at` may be from this node's clock.
+    #[arg(long, env = "ARQONBUS_MAX_SKEW_MS")]
+    pub max_skew_ms: Option<u64>,
+    /// State changes one identity may send per second.
+    #[arg(long, env = "ARQONBUS_CHANGES_PER_SECOND")]
+    pub changes_per_second: Option<u32>,
+    /// Telemetry samples one identity may send per second.
+    #[arg(long, env = "ARQONBUS_SAMPLES_PER_SECOND")]
+    pub samples_per_second: Option<u32>,
+    /// Reads one identity may send per second.
+    #[arg(long, env = "ARQONBUS_READS_PER_SECOND")]
+    pub reads_per_second: Option<u32>,
+    /// Whether state changes must be signed (default true).
+    #[arg(long, env = "ARQONBUS_SIGNING_REQUIRED")]
+    pub signing_required: Option<bool>,
 }
 
 impl NodeArgs {
@@ -84,6 +99,7 @@ impl NodeArgs {
                 client: ClientDeadlines::default(),
                 audit: Retention::default(),
                 limits: Limits::default(),
+                security: Default::default(),
             },
         };
         if let Some(v) = self.id {
@@ -123,6 +139,12 @@ impl NodeArgs {
         l.max_subscriptions_per_identity = self
             .max_subscriptions_per_identity
             .unwrap_or(l.max_subscriptions_per_identity);
+        let s = &mut c.security;
+        s.max_skew_ms = self.max_skew_ms.unwrap_or(s.max_skew_ms);
+        s.changes_per_second = self.changes_per_second.unwrap_or(s.changes_per_second);
+        s.samples_per_second = self.samples_per_second.unwrap_or(s.samples_per_second);
+        s.reads_per_second = self.reads_per_second.unwrap_or(s.reads_per_second);
+        s.signing_required = self.signing_required.unwrap_or(s.signing_required);
         c.check()?;
         Ok(c)
     }

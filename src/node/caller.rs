@@ -12,6 +12,9 @@ pub(super) struct Caller {
     pub identity: Identity,
     pub remote: SocketAddr,
     pub conn: Connection,
+    /// The Ed25519 key of the connection's certificate: what the
+    /// caller's signatures must verify with.
+    pub key: Option<Vec<u8>>,
 }
 
 impl Caller {

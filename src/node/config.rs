@@ -7,6 +7,7 @@
 //! hold elections that are not needed, yet a dead leader is replaced within
 //! about a second.
 
+use super::gates::settings::SecuritySettings;
 use super::limits::Limits;
 use crate::audit::store::Retention;
 use serde::{Deserialize, Serialize};
@@ -91,6 +92,9 @@ pub struct NodeConfig {
     /// Connections, subscriptions, frame deadline and memory, decoding.
     #[serde(default)]
     pub limits: Limits,
+    /// Clock skew, signing and rate limits (Security I).
+    #[serde(default)]
+    pub security: SecuritySettings,
 }
 
 /// A configuration that cannot work.
@@ -139,6 +143,9 @@ impl NodeConfig {
         }
         if let Some(limit) = self.limits.problem() {
             return bad(format!("limits.{limit} must be positive"));
+        }
+        if let Some(setting) = self.security.problem() {
+            return bad(format!("security.{setting} must be positive"));
         }
         Ok(())
     }
@@ -204,6 +211,7 @@ mod tests {
             client: ClientDeadlines::default(),
             audit: Retention::default(),
             limits: Limits::default(),
+            security: SecuritySettings::default(),
         };
         c.raft.election_min_ms = c.raft.heartbeat_ms;
         assert!(c.check().is_err());

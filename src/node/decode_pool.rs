@@ -67,7 +67,7 @@ mod tests {
     #[tokio::test]
     async fn large_or_compressed_frames_go_to_the_pool_and_decode_the_same() {
         let plain = Header {
-            version: 1,
+            version: arqonbus_proto::FRAME_VERSION,
             flags: 0,
             msg_type: 4,
         };

@@ -1,18 +1,16 @@
-//! Every client request enters here: the sender's role is checked against
-//! the one permission table (a refusal is counted in the security table),
-//! then the request goes to its handler, under a deadline the caller
-//! applies.
+//! Every client request enters here: it passes the gates (authentication,
+//! rate limits, the one permission table, staleness and replay, the
+//! signature; a refusal is counted in the security table), then goes to
+//! its handler, under a deadline the caller applies.
 
 use super::caller::Caller;
+use super::gates::Passed;
 use super::membership;
-use super::reply::{error_reply, Reject};
-use super::security::Kind;
+use super::reply::error_reply;
 use super::{operate, propose, telemetry, workflow, Node};
-use arqonbus_proto::convert;
 use arqonbus_proto::error::ErrorCode;
-use arqonbus_proto::limits::clip;
 use arqonbus_proto::operator::OperatorRequest;
-use arqonbus_proto::{Reply, Request};
+use arqonbus_proto::{Envelope, Reply, Request};
 use std::time::Duration;
 
 /// The longest a request may run on this node.
@@ -27,11 +25,33 @@ pub(super) fn deadline(node: &Node, request: &Request) -> Duration {
     }
 }
 
-/// Answers one request (a `subscribe` is served on a stream of its own).
+/// Runs the gates (`gates`) on a decoded request; a refusal is counted
+/// in the security table and answered with its error.
+pub(super) fn admit(
+    node: &Node,
+    caller: &Caller,
+    envelope: &Envelope,
+    request: &Request,
+) -> Result<Passed, Box<Reply>> {
+    let decided = |id: &str| node.sm.read(|a| a.state.decided.get(id).is_some());
+    node.gates
+        .check(
+            &caller.identity,
+            caller.key.as_deref(),
+            envelope,
+            request,
+            decided,
+        )
+        .map_err(|e| {
+            caller.refused(node, e.kind());
+            Box::new(error_reply(e.reject()))
+        })
+}
+
+/// Answers one request that passed the gates (a `subscribe` is served on
+/// a stream of its own). An exact re-send of a decided proposal goes the
+/// proposal's way, which answers with the recorded decision.
 pub(super) async fn handle(node: &Node, caller: &Caller, request: Request) -> Reply {
-    if let Err(reject) = authorize(node, caller, &request) {
-        return error_reply(reject);
-    }
     let identity = &caller.identity;
     let reply = match request {
         Request::Operate(op) => operate::operate(node, identity, op)
@@ -52,22 +72,4 @@ pub(super) async fn handle(node: &Node, caller: &Caller, request: Request) -> Re
         )),
     };
     reply.unwrap_or_else(error_reply)
-}
-
-/// Refuses what the sender's role may not do, and counts the attempt.
-fn authorize(node: &Node, caller: &Caller, request: &Request) -> Result<(), Reject> {
-    let identity = &caller.identity;
-    if identity.role.may(convert::permission(request)) {
-        return Ok(());
-    }
-    caller.refused(node, Kind::Forbidden);
-    let action = convert::action(request);
-    Err((
-        ErrorCode::Forbidden,
-        format!(
-            "{} (role {}) may not {action}",
-            clip(&identity.name, 64),
-            identity.role
-        ),
-    ))
 }

@@ -14,7 +14,7 @@ use super::security::Kind;
 use super::Node;
 use arqonbus_proto::error::{ErrorCode, ErrorReply};
 use arqonbus_proto::frame::Header;
-use arqonbus_proto::{convert, msg_type, CodecError, Message, Request, FRAME_VERSION};
+use arqonbus_proto::{convert, msg_type, CodecError, Envelope, Message, Request, FRAME_VERSION};
 use arqonbus_transport::frame_io::{read_end, read_head, read_rest, FrameHead, ReadError};
 use std::time::{Duration, Instant};
 use tokio::time::timeout_at;
@@ -24,8 +24,13 @@ pub(super) const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// What reading a stream's request gave.
 pub(super) enum Intake {
-    /// A decoded request, and the frame memory it holds until answered.
-    Request { request: Request, hold: Grant },
+    /// A decoded request in its envelope, and the frame memory it holds
+    /// until answered.
+    Request {
+        envelope: Envelope,
+        request: Request,
+        hold: Grant,
+    },
     /// An error to answer; `stop`: the rest of the frame is not read
     /// (the stream is stopped after answering).
     Refused {
@@ -96,7 +101,11 @@ pub(super) async fn read(
         },
     };
     match decoded {
-        Ok(Message::Request(_envelope, request)) => Intake::Request { request, hold },
+        Ok(Message::Request(envelope, request)) => Intake::Request {
+            envelope,
+            request,
+            hold,
+        },
         Ok(Message::Reply(_)) => refused(wrong_type(), Kind::Malformed, false),
         Err(e) => refused(e.reply(), Kind::Malformed, false),
     }

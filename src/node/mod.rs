@@ -11,6 +11,7 @@ mod deadline;
 mod decode_pool;
 mod dispatch;
 mod expiry;
+pub mod gates;
 mod intake;
 mod leadership;
 pub mod limits;
@@ -41,6 +42,16 @@ use security::SecurityTable;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::RwLock;
+
+/// Every few seconds, drops the rate-limit and replay state of senders
+/// not seen recently, so neither grows with identities that came and went.
+async fn forget_idle_senders(node: Node) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        node.gates.forget_idle();
+    }
+}
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +87,8 @@ pub struct Node {
     decoder: DecodePool,
     /// Refused attempts since the last report to the leader.
     security: Arc<SecurityTable>,
+    /// Authentication, rate limits, staleness, replay and signatures.
+    gates: Arc<gates::Gates>,
     /// Dials other nodes (Raft's own, and security reports to the leader).
     peers: PeerNetwork,
     /// Each request holds a read guard; shutdown takes the write guard.
@@ -128,6 +141,7 @@ impl Node {
             admission: Admission::new(config.limits.clone()),
             decoder: DecodePool::new(config.limits.decoders()),
             security: Arc::default(),
+            gates: Arc::new(gates::Gates::new(config.security.clone())),
             peers: network,
             config: Arc::new(config),
             raft,
@@ -141,6 +155,7 @@ impl Node {
         tokio::spawn(roles::watch(node.clone()));
         tokio::spawn(security::report(node.clone()));
         tokio::spawn(expiry::run(node.clone()));
+        tokio::spawn(forget_idle_senders(node.clone()));
         tracing::info!(target: "arqonbus::node", node = node.id, listen = %node.config.listen, "node started");
         Ok(node)
     }

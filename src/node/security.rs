@@ -41,6 +41,14 @@ pub enum Kind {
     OverLimit,
     /// A frame that did not arrive whole within the frame deadline.
     Deadline,
+    /// A signature that does not verify, or a missing one where required.
+    BadSignature,
+    /// A session's sequence number accepted before.
+    Replay,
+    /// A `sent_at` outside the allowed skew.
+    Stale,
+    /// Over a rate limit of the identity.
+    RateLimited,
 }
 
 impl Kind {
@@ -50,6 +58,10 @@ impl Kind {
             Kind::Malformed => "malformed",
             Kind::OverLimit => "over_limit",
             Kind::Deadline => "deadline",
+            Kind::BadSignature => "bad_signature",
+            Kind::Replay => "replay",
+            Kind::Stale => "stale_timestamp",
+            Kind::RateLimited => "rate_limited",
         }
     }
 }

@@ -75,6 +75,7 @@ async fn connection(node: Node, conn: quinn::Connection, slot: NodeSlot) {
         identity,
         remote,
         conn: admitted,
+        key: arqonbus_transport::peer_signing_key(&conn),
     });
     if arqonbus_transport::negotiated_alpn(&conn).as_deref() == Some(ALPN_PEER) {
         super::peers::serve(node, conn, caller).await;
@@ -105,7 +106,7 @@ async fn client_stream(
     mut recv: quinn::RecvStream,
 ) {
     let opened = Instant::now();
-    let (request, _hold) = match intake::read(node, caller, &mut recv, opened).await {
+    let (envelope, request, _hold) = match intake::read(node, caller, &mut recv, opened).await {
         Intake::Ended => return,
         Intake::Late => {
             caller.refused(node, Kind::Deadline);
@@ -121,13 +122,20 @@ async fn client_stream(
             return answer(node, &mut send, Reply::Error(reply)).await;
         }
         Intake::Request {
-            request: Request::Subscribe(sub),
+            envelope,
+            request,
             hold,
-        } => {
-            drop(hold);
+        } => (envelope, request, hold),
+    };
+    if let Err(refused) = super::dispatch::admit(node, caller, &envelope, &request) {
+        return answer(node, &mut send, *refused).await;
+    }
+    let request = match request {
+        Request::Subscribe(sub) => {
+            drop(_hold);
             return super::subscribe::serve(node, caller, sub, send, recv).await;
         }
-        Intake::Request { request, hold } => (request, hold),
+        other => other,
     };
     let Ok(_guard) = node.inflight.clone().try_read_owned() else {
         return; // shutting down

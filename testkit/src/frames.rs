@@ -10,7 +10,7 @@ use arqonbus_proto::{msg_type, Envelope, Message, Request, UnixMillis};
 /// A frame around `body` with the given flags and type, unchecked.
 pub fn framed(flags: u8, t: u8, body: &[u8]) -> Vec<u8> {
     let mut f = ((body.len() + 3) as u32).to_le_bytes().to_vec();
-    f.extend_from_slice(&[1, flags, t]);
+    f.extend_from_slice(&[arqonbus_proto::FRAME_VERSION, flags, t]);
     f.extend_from_slice(body);
     f
 }
@@ -24,6 +24,7 @@ pub fn compressed(t: u8, body: &[u8]) -> Vec<u8> {
 
 fn fresh() -> Envelope {
     Envelope {
+        session: Envelope::random_session(),
         seq: 1,
         sent_at: UnixMillis::now(),
         signature: None,

@@ -11,6 +11,7 @@ use arqonbus_client::ClientOptions;
 use arqonbus_core::audit::verify::Verifier;
 use arqonbus_core::audit::AuditHead;
 use arqonbus_core::constraint_file;
+use arqonbus_proto::error::ErrorCode;
 use arqonbus_proto::operator::NodeRole;
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
 use arqonbus_proto::{Reply, Request};
@@ -67,15 +68,22 @@ pub async fn three_nodes(dir: &std::path::Path, extra: &[&str]) -> LocalCluster 
         include_str!("../../examples/constraints.toml"),
     )
     .expect("example parses");
-    let reply = c
-        .client("operator")
-        .expect("operator client")
-        .operate(OperatorRequest::SetConstraints {
+    // Setting the same constraints again is harmless, so an outcome_unknown
+    // (a loaded machine missing the request deadline) is retried.
+    let operator = c.client("operator").expect("operator client");
+    let mut tries = 0;
+    let reply = loop {
+        tries += 1;
+        let set = OperatorRequest::SetConstraints {
             target_system: TARGET.into(),
-            constraints,
-        })
-        .await
-        .expect("constraints set");
+            constraints: constraints.clone(),
+        };
+        match operator.operate(set).await {
+            Ok(reply) => break reply,
+            Err(e) if tries < 3 && matches!(e.code(), Some(ErrorCode::OutcomeUnknown)) => continue,
+            Err(e) => panic!("constraints set: {e}"),
+        }
+    };
     assert!(
         matches!(reply, OperatorReply::ConstraintsSet { .. }),
         "{reply:?}"

@@ -188,6 +188,7 @@ pub fn sample(target: &str, latency: f64) -> TelemetrySample {
 
 pub fn envelope() -> Envelope {
     Envelope {
+        session: Envelope::random_session(),
         seq: 1,
         sent_at: UnixMillis::now(),
         signature: None,
@@ -197,7 +198,7 @@ pub fn envelope() -> Envelope {
 /// A frame around a body, bypassing the encoder's validation.
 pub fn raw_frame(msg_type: u8, body: &[u8]) -> Vec<u8> {
     let mut f = ((body.len() + 3) as u32).to_le_bytes().to_vec();
-    f.extend([1, 0, msg_type]);
+    f.extend([arqonbus_proto::FRAME_VERSION, 0, msg_type]);
     f.extend(body);
     f
 }

@@ -44,7 +44,7 @@ fn a_frame_that_does_not_arrive_whole_within_10_s_is_reset() {
         // A telemetry batch of 4 MiB announced (allowed for a proposer),
         // then a byte every 200 ms.
         let mut loris_head = (4u32 << 20).to_le_bytes().to_vec();
-        loris_head.extend([1, 0, 0x01]);
+        loris_head.extend([arqonbus_proto::FRAME_VERSION, 0, 0x01]);
         let (mut loris, loris_recv, loris_opened) = open(&conn, &loris_head).await;
         let trickle = tokio::spawn(async move {
             let mut sent = 0usize;

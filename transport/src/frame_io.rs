@@ -160,6 +160,7 @@ mod tests {
     fn status_query() -> Message {
         Message::Request(
             Envelope {
+                session: 1,
                 seq: 1,
                 sent_at: UnixMillis(5),
                 signature: None,

@@ -15,6 +15,7 @@ mod codes;
 pub mod frame_io;
 mod identity;
 mod resolve;
+mod signing;
 mod tls;
 
 pub use authorize::{
@@ -25,6 +26,9 @@ pub use cert_dir::{CertDir, CA_NAME};
 pub use codes::{CLOSE_BUSY, RESET_DEADLINE, STOP_REFUSED};
 pub use identity::{node_name, parse_node_name, Identity, IdentityError, NODE_NAME_PREFIX};
 pub use resolve::{locate, parse_resolve, resolve, Overrides};
+pub use signing::{
+    certificate_key, peer_signing_key, verify_signature, BadSignature, MessageSigner, SIGNATURE_LEN,
+};
 pub use tls::{
     client_config, crypto_provider, server_config, TlsCredentials, TlsError, TransportTuning,
     ALPN_CLIENT, ALPN_PEER,

@@ -205,6 +205,17 @@ impl TlsCredentials {
     pub fn identity(&self) -> &Identity {
         &self.identity
     }
+
+    /// A signer for protocol messages with this endpoint's certificate
+    /// key, if that key is Ed25519 in PKCS#8 (every key `certs` writes).
+    pub fn message_signer(&self) -> Option<super::signing::MessageSigner> {
+        match &self.key {
+            PrivateKeyDer::Pkcs8(k) => {
+                super::signing::MessageSigner::from_pkcs8(k.secret_pkcs8_der()).ok()
+            }
+            _ => None,
+        }
+    }
 }
 
 fn certs_from_pem(pem: &str, source_name: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {

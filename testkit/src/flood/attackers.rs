@@ -204,7 +204,7 @@ pub(super) async fn slow_loris(mut aim: Aim, streams: usize) {
             return;
         };
         let mut head = (4u32 << 20).to_le_bytes().to_vec();
-        head.extend([1, 0, t::TELEMETRY_BATCH]);
+        head.extend([arqonbus_proto::FRAME_VERSION, 0, t::TELEMETRY_BATCH]);
         let mut open = Vec::new();
         for _ in 0..streams {
             let Ok((mut send, recv)) = conn.open().await else {

@@ -68,8 +68,9 @@ async fn connect(c: &LocalCluster, user: &str, id: u64) -> Result<RawClient> {
 /// Asks `node_status` on `conn` one question after another until `done`.
 async fn ask_until(conn: Arc<RawClient>, done: Arc<AtomicBool>) -> (Vec<f64>, usize) {
     let (mut ms, mut failed) = (Vec::new(), 0);
-    let frame = node_status();
     while !done.load(Relaxed) {
+        // A new message each time: the same bytes again are a replay.
+        let frame = node_status();
         let asked = Instant::now();
         let answer = conn.exchange(&frame).await;
         ms.push(asked.elapsed().as_secs_f64() * 1000.0);

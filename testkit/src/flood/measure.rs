@@ -87,8 +87,9 @@ pub(super) async fn status_pings(
     let Ok(conn) = RawClient::connect(&certs, "operator", &addr).await else {
         return (ms, 1);
     };
-    let frame = node_status();
     while !*stop.borrow() {
+        // A new message each time: the same bytes again are a replay.
+        let frame = node_status();
         let asked = Instant::now();
         let ok = matches!(
             conn.exchange(&frame).await,
