@@ -71,12 +71,30 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The host's target triple, from `rustc -vV`.
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_string()
+}
+
 /// Package name → the names of its normal (not dev, not build)
-/// dependencies, from `cargo metadata`.
+/// dependencies on this host, from `cargo metadata`. Filtered to the host
+/// so that it needs only the crates a build here downloads: offline, an
+/// unfiltered graph would need every platform's crates in the cache.
 fn normal_graph() -> BTreeMap<String, BTreeSet<String>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let host = host_triple();
     let out = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", &host])
         .current_dir(root)
         .output()
         .expect("cargo metadata runs");
