@@ -7,7 +7,8 @@
 //!   against three local nodes, each proposal 10 changes with a fresh id;
 //!   proposals decided per second and their round-trip latency.
 
-use super::cluster::{summarise_with_tail, TailSummary};
+use super::cluster::TailSummary;
+use super::window::{measure, Tally, Window};
 use arqonbus_client::{Client, ClientError, Retry};
 use arqonbus_core::constraint_file::parse_file;
 use arqonbus_core::decide::decide;
@@ -19,8 +20,6 @@ use arqonbus_proto::{Reply, Request, UnixMillis};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The benchmark target's name.
@@ -155,73 +154,58 @@ pub async fn decided(
     let pool = (0..connections)
         .map(|_| connect())
         .collect::<Result<Vec<_>, _>>()?;
-    let (measuring, stop) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicBool::new(false)),
-    );
     let run = UnixMillis::now().0;
-    let mut tasks = Vec::new();
-    for k in 0..proposers {
+    let m = measure(proposers, warmup, duration, |k, window| {
         let client = pool[k % connections].clone();
-        let (measuring, stop) = (measuring.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let (mut ms, mut errors, mut n) = (Vec::new(), 0usize, 0u64);
-            while !stop.load(Ordering::SeqCst) {
-                let counted = measuring.load(Ordering::SeqCst);
-                n += 1;
-                let seq = k as u64 * 1_000_000 + n;
-                let proposal = Proposal {
-                    proposal_id: format!("bench-{run}-{seq}"),
-                    source: "bench".into(),
-                    target_system: TARGET.into(),
-                    timestamp: UnixMillis::now(),
-                    changes: changes(seq)
-                        .into_iter()
-                        .map(|(p, v)| ProposedChange {
-                            parameter: p,
-                            current_value: ParamValue::Int(100),
-                            proposed_value: ParamValue::Int(v),
-                            reason: "bench".into(),
-                        })
-                        .collect(),
-                    expected_impact: BTreeMap::new(),
-                    confidence: 0.5,
-                    duration_seconds: 60,
-                };
-                let t = Instant::now();
-                let r = client.call(Request::Proposal(proposal), Retry::Safe).await;
-                if !counted || stop.load(Ordering::SeqCst) {
-                    continue;
-                }
-                match r {
-                    Ok(Reply::Approval(_)) => ms.push(t.elapsed().as_secs_f64() * 1000.0),
-                    _ => errors += 1,
-                }
-            }
-            (ms, errors)
-        }));
-    }
-    tokio::time::sleep(warmup).await;
-    measuring.store(true, Ordering::SeqCst);
-    let started = Instant::now();
-    tokio::time::sleep(duration).await;
-    stop.store(true, Ordering::SeqCst);
-    let seconds = started.elapsed().as_secs_f64();
-    let (mut ms, mut errors) = (Vec::new(), 0);
-    for t in tasks {
-        if let Ok((m, e)) = t.await {
-            ms.extend(m);
-            errors += e;
-        }
-    }
+        async move { proposer(client, run, k, &window).await }
+    })
+    .await;
     Ok(Decided {
         proposers,
-        seconds,
-        decided: ms.len(),
-        decided_per_sec: ms.len() as f64 / seconds.max(f64::MIN_POSITIVE),
-        latency: summarise_with_tail(ms),
-        errors,
+        seconds: m.seconds,
+        decided: m.done,
+        decided_per_sec: m.per_sec,
+        latency: m.latency,
+        errors: m.errors,
     })
+}
+
+/// One proposer: proposes until the window ends.
+async fn proposer(client: Client, run: i64, k: usize, window: &Window) -> Tally {
+    let (mut ms, mut errors, mut n) = (Vec::new(), 0usize, 0u64);
+    while !window.ended() {
+        let counted = window.measuring();
+        n += 1;
+        let seq = k as u64 * 1_000_000 + n;
+        let proposal = Proposal {
+            proposal_id: format!("bench-{run}-{seq}"),
+            source: "bench".into(),
+            target_system: TARGET.into(),
+            timestamp: UnixMillis::now(),
+            changes: changes(seq)
+                .into_iter()
+                .map(|(p, v)| ProposedChange {
+                    parameter: p,
+                    current_value: ParamValue::Int(100),
+                    proposed_value: ParamValue::Int(v),
+                    reason: "bench".into(),
+                })
+                .collect(),
+            expected_impact: BTreeMap::new(),
+            confidence: 0.5,
+            duration_seconds: 60,
+        };
+        let t = Instant::now();
+        let r = client.call(Request::Proposal(proposal), Retry::Safe).await;
+        if !window.counts(counted) {
+            continue;
+        }
+        match r {
+            Ok(Reply::Approval(_)) => ms.push(t.elapsed().as_secs_f64() * 1000.0),
+            _ => errors += 1,
+        }
+    }
+    (ms, errors)
 }
 
 #[cfg(test)]

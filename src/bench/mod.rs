@@ -7,4 +7,5 @@ pub mod flood;
 pub mod gates;
 pub mod sessions;
 pub mod storage;
+pub mod window;
 pub mod writes;

@@ -5,14 +5,13 @@
 //! Clients share connections sixteen to one, as etcd's benchmark shares
 //! `--conns` among `--clients`.
 
-use super::cluster::{summarise_with_tail, TailSummary};
+use super::cluster::TailSummary;
+use super::window::{measure, Tally, Window};
 use arqonbus_client::{Client, ClientError};
 use arqonbus_core::ParamValue;
 use arqonbus_proto::operator::OperatorRequest;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Logical clients per connection.
@@ -50,58 +49,33 @@ pub async fn level(
     let pool = (0..connections)
         .map(|_| connect())
         .collect::<Result<Vec<_>, _>>()?;
-    let measuring = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::with_capacity(clients);
-    for k in 0..clients {
-        let client = pool[k % connections].clone();
-        let (measuring, stop, plan) = (measuring.clone(), stop.clone(), plan.clone());
-        tasks.push(tokio::spawn(async move {
-            closed_loop(client, k, &plan, &measuring, &stop).await
-        }));
-    }
-    tokio::time::sleep(plan.warmup).await;
-    measuring.store(true, Ordering::SeqCst);
-    let started = Instant::now();
-    tokio::time::sleep(plan.duration).await;
-    stop.store(true, Ordering::SeqCst);
-    let seconds = started.elapsed().as_secs_f64();
-    let (mut ms, mut errors) = (Vec::new(), 0);
-    for t in tasks {
-        if let Ok((m, e)) = t.await {
-            ms.extend(m);
-            errors += e;
-        }
-    }
-    let writes = ms.len();
+    let m = measure(clients, plan.warmup, plan.duration, |k, window| {
+        let (client, plan) = (pool[k % connections].clone(), plan.clone());
+        async move { closed_loop(client, k, &plan, &window).await }
+    })
+    .await;
     Ok(Level {
         clients,
         connections,
-        seconds,
-        writes,
-        writes_per_sec: writes as f64 / seconds.max(f64::MIN_POSITIVE),
-        latency: summarise_with_tail(ms),
-        errors,
+        seconds: m.seconds,
+        writes: m.done,
+        writes_per_sec: m.per_sec,
+        latency: m.latency,
+        errors: m.errors,
     })
 }
 
 /// One client: writes until told to stop; latencies (ms) of the writes
 /// that started while measuring, and how many of those failed.
-async fn closed_loop(
-    client: Client,
-    k: usize,
-    plan: &Plan,
-    measuring: &AtomicBool,
-    stop: &AtomicBool,
-) -> (Vec<f64>, usize) {
+async fn closed_loop(client: Client, k: usize, plan: &Plan, window: &Window) -> Tally {
     let (mut ms, mut errors, mut n) = (Vec::new(), 0, 0i64);
-    while !stop.load(Ordering::SeqCst) {
-        let counted = measuring.load(Ordering::SeqCst);
+    while !window.ended() {
+        let counted = window.measuring();
         let t = Instant::now();
         n += 1;
         let value = (k as i64) * 1_000_000_000 + n;
         let result = client.operate(write(plan, value)).await;
-        if !counted || stop.load(Ordering::SeqCst) {
+        if !window.counts(counted) {
             continue;
         }
         match result {
