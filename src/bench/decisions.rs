@@ -32,8 +32,13 @@ const CHANGES: usize = 10;
 
 /// A format-2 file: `p0`..`p59` (int 0..=1000, default 100, steps of 50),
 /// and 50 rules cycling through linear sums, products and implications.
-pub fn constraints_text() -> String {
+/// The benchmark's constraint file; `signed` says whether the target
+/// requires signed proposals (`[security] signing_required`).
+pub fn constraints_text(signed: bool) -> String {
     let mut t = String::from("format = 2\n");
+    if !signed {
+        t.push_str("[security]\nsigning_required = false\n");
+    }
     for i in 0..PARAMETERS {
         let _ = write!(
             t,
@@ -76,7 +81,7 @@ pub struct InApply {
 /// Times `decide` for `runs` proposals of 10 changes under 50 rules.
 pub fn in_apply(runs: usize) -> Result<InApply, String> {
     let file =
-        parse_file("decisions-bench.toml", &constraints_text()).map_err(|e| e.to_string())?;
+        parse_file("decisions-bench.toml", &constraints_text(true)).map_err(|e| e.to_string())?;
     let target = Target {
         live: file.constraints.defaults(),
         last_known_good: file.constraints.defaults(),
@@ -134,10 +139,10 @@ pub struct Decided {
 }
 
 /// Loads the benchmark constraints through `operator`.
-pub async fn load(operator: &Client) -> Result<(), ClientError> {
+pub async fn load(operator: &Client, signed: bool) -> Result<(), ClientError> {
     let request = WorkflowRequest::SetConstraints {
         target_system: TARGET.into(),
-        text: constraints_text(),
+        text: constraints_text(signed),
         force: true,
     };
     operator.workflow(request).await.map(|_| ())

@@ -58,6 +58,10 @@ pub struct DecisionsArgs {
     /// Run three local nodes with their data in a fresh directory under DIR.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+    /// Proposals unsigned, neither the nodes nor the target requiring
+    /// signatures (to compare with the default, signed).
+    #[arg(long)]
+    pub unsigned: bool,
 }
 
 #[derive(Debug, Args)]
@@ -339,9 +343,19 @@ async fn run_decisions(g: &GlobalArgs, args: DecisionsArgs) -> anyhow::Result<i3
         .prefix("arqonbus-bench-")
         .tempdir_in(&args.dir)?;
     let exe = std::env::current_exe()?;
-    let (c, operator) = cluster::start(&exe, dir.path()).await?;
-    decisions::load(&operator).await?;
-    let connect = || c.client("proposer").map_err(|e| client_setup(e.into()));
+    let extra: &[&str] = match args.unsigned {
+        true => &["--signing-required", "false"],
+        false => &[],
+    };
+    let (c, operator) = cluster::start_with(&exe, dir.path(), extra).await?;
+    decisions::load(&operator, !args.unsigned).await?;
+    let connect = || {
+        let creds = arqonbus_transport::TlsCredentials::from_dir(&c.cert_dir(), "proposer")
+            .map_err(|e| client_setup(e.into()))?;
+        let mut options = arqonbus_client::ClientOptions::new(c.endpoints(), creds);
+        options.sign = !args.unsigned;
+        arqonbus_client::Client::new(options).map_err(|e| client_setup(e.into()))
+    };
     let end_to_end = decisions::decided(
         &connect,
         args.proposers,
@@ -349,7 +363,8 @@ async fn run_decisions(g: &GlobalArgs, args: DecisionsArgs) -> anyhow::Result<i3
         Duration::from_secs_f64(args.duration),
     )
     .await?;
-    let figures = serde_json::json!({ "workload": "decisions", "in_apply": in_apply, "end_to_end": end_to_end });
+    let signing = if args.unsigned { "unsigned" } else { "signed" };
+    let figures = serde_json::json!({ "workload": "decisions", "signing": signing, "in_apply": in_apply, "end_to_end": end_to_end });
     if g.json() {
         super::output::json(&figures)?;
     } else {
@@ -359,7 +374,7 @@ async fn run_decisions(g: &GlobalArgs, args: DecisionsArgs) -> anyhow::Result<i3
         );
         let l = &end_to_end.latency;
         println!(
-            "three local nodes, {} proposers, {}s: {:.0} proposals decided/s; round trip p50 {:.2} ms, p99 {:.2} ms; {} errors",
+            "three local nodes, {} proposers ({signing}), {}s: {:.0} proposals decided/s; round trip p50 {:.2} ms, p99 {:.2} ms; {} errors",
             end_to_end.proposers, args.duration, end_to_end.decided_per_sec, l.p50_ms, l.p99_ms, end_to_end.errors
         );
     }
