@@ -3,7 +3,9 @@
 //! time and the telemetry and calls these; `apply` only ever sees the
 //! commands it proposes.
 //!
-//! `reservoir` keeps the bounded, uniform sample of each cohort and metric
-//! that the verdict at the end of a rollout reads.
+//! `verdict` compares the candidate cohort with the baseline cohort at the
+//! end of a rollout; `reservoir` keeps the bounded, uniform sample of each
+//! cohort and metric that the verdict reads.
 
 pub mod reservoir;
+pub mod verdict;
