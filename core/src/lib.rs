@@ -8,8 +8,8 @@
 //! already, `events` the numbered event stream of each target, `role` who
 //! may do what, `security` the summaries of refused attempts a node
 //! reports, `audit` the hash chain every decision is recorded in, and
-//! `rollout` the rules a rollout follows (so far, the reservoirs of
-//! samples its verdict will read).
+//! `rollout` the rules a rollout follows (its verdict, and the reservoirs
+//! of samples the verdict reads).
 //!
 //! The node (the `arqonbus` package) stores and replicates this state; it
 //! never decides anything itself.
