@@ -33,12 +33,13 @@
 //! make a metric marginal: the median or mean of a few dozen samples moves
 //! by 10% by chance alone (in a simulation of identical lognormal
 //! latencies, 50 samples a cohort, counting the median's change as well
-//! made 29% of the metrics marginal, against 6.5% with the rank shift
-//! alone). The mean is in `change` because a rare event (an error rate
-//! going from 1% to 2.5%) moves neither the median nor the rank shift
-//! much. With the defaults, a candidate no different from its baseline
-//! fails one metric in about 40 (the worse half of a 5% false positive
-//! rate), whatever the sample size; that is the price of 95% confidence.
+//! made about 30% of the metrics marginal, against 4 to 6% with the rank
+//! shift alone: `python3 verdict/reference.py calibrate`). The mean is in
+//! `change` because a rare event (an error rate going from 1% to 2.5%)
+//! moves neither the median nor the rank shift much. With the defaults, a
+//! candidate no different from its baseline fails one metric in about 40
+//! (the worse half of a 5% false positive rate), whatever the sample size;
+//! that is the price of 95% confidence.
 //!
 //! # The whole verdict
 //!
@@ -83,19 +84,23 @@ impl fmt::Display for Cohort {
 /// Why no verdict could be computed.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum VerdictError {
+    /// NaN or an infinity: it has no rank.
     #[error("{cohort} sample {index} is {value}, not a finite number")]
     NonFinite {
         cohort: Cohort,
         index: usize,
         value: f64,
     },
+    /// The test needs a value on each side.
     #[error("the {cohort} sample is empty")]
     Empty { cohort: Cohort },
+    /// One of the above, in the named metric.
     #[error("metric {metric}: {source}")]
     Metric {
         metric: String,
         source: Box<VerdictError>,
     },
+    /// A threshold of the [`Judge`] out of its range.
     #[error("the judge's {field} is {value}; it must be {expected}")]
     Judge {
         field: &'static str,

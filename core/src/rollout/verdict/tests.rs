@@ -5,6 +5,7 @@ use super::*;
 use crate::policy::{Aggregate, Limit};
 use proptest::prelude::*;
 
+/// Printed by `python3 reference.py` (beside this file):
 /// `scipy.stats.mannwhitneyu(candidate, baseline, alternative='two-sided',
 /// use_continuity=True, method='asymptotic')` with scipy 1.17.1 and numpy
 /// 2.4.6: (name, candidate, baseline, statistic, pvalue, z). scipy does not
