@@ -91,3 +91,13 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+#[test]
+fn a_seed_keeps_the_same_sample_across_builds() {
+    // Pinned: a change of rand, rand_chacha or the algorithm that changes
+    // which values a seed keeps shows here, not as a verdict that moved.
+    let r = filled(4, 42, (0..1_000).map(f64::from));
+    assert_eq!(r.samples(), PINNED);
+}
+
+const PINNED: &[f64] = &[737.0, 104.0, 419.0, 790.0];

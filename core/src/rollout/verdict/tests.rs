@@ -372,6 +372,33 @@ fn a_reservoir_gives_its_samples_and_its_count() {
 }
 
 #[test]
+fn full_reservoirs_are_judged_on_their_ten_thousand_samples() {
+    // 50,000 values a cohort through default reservoirs, as a leader would
+    // keep them: a candidate 20% slower fails; the same stream under
+    // another seed passes.
+    let stream = |scale: f64, seed: u64| {
+        let mut r = Reservoir::with_seed(seed);
+        for i in 0..50_000u32 {
+            r.offer(f64::from(i % 1000) * scale).expect("finite");
+        }
+        r
+    };
+    let baseline = stream(1.0, 1);
+    let slower = stream(1.2, 2);
+    let same = stream(1.0, 3);
+    let judge = |candidate: &Reservoir| {
+        Judge::default()
+            .metric(&spec(Worse::Higher), candidate.into(), (&baseline).into())
+            .expect("finite")
+    };
+    let v = judge(&slower);
+    assert_eq!((v.candidate.samples, v.candidate.seen), (10_000, 50_000));
+    assert_eq!(v.class, Class::Fail, "{}", v.reason);
+    let v = judge(&same);
+    assert_eq!(v.class, Class::Pass, "{}", v.reason);
+}
+
+#[test]
 fn relative_changes_need_a_baseline_other_than_zero() {
     assert_eq!(change(Some(0.0), Some(0.0)), Some(0.0));
     assert_eq!(change(Some(1.0), Some(0.0)), None);
