@@ -2,7 +2,8 @@
 //! workspace may reach (through its normal dependencies, transitively) a
 //! crate the map forbids it. A change that adds such a dependency fails
 //! here, naming the path by which it came in. The core is also read as
-//! text: it may not touch files, clocks or the environment.
+//! text: it may not touch files, clocks, the environment or the operating
+//! system's randomness.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -216,7 +217,14 @@ fn the_core_reads_no_file_clock_or_environment() {
         "std::process",
         "SystemTime",
         "Instant",
+        // The core links rand for seeded reservoirs only (rollout/): never
+        // the operating system's randomness, under either of its names.
         "thread_rng",
+        "rand::rng(",
+        "OsRng",
+        "from_os_rng",
+        "from_entropy",
+        "getrandom",
     ];
     let mut found = Vec::new();
     for file in files {

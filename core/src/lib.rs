@@ -7,7 +7,9 @@
 //! proposal is decided, `decided` which proposal ids have their answer
 //! already, `events` the numbered event stream of each target, `role` who
 //! may do what, `security` the summaries of refused attempts a node
-//! reports, and `audit` the hash chain every decision is recorded in.
+//! reports, `audit` the hash chain every decision is recorded in, and
+//! `rollout` the rules a rollout follows (its verdict, and the reservoirs
+//! of samples the verdict reads).
 //!
 //! The node (the `arqonbus` package) stores and replicates this state; it
 //! never decides anything itself.
@@ -24,6 +26,7 @@ pub mod machine;
 pub mod policy;
 pub mod proposal;
 pub mod role;
+pub mod rollout;
 pub mod rules;
 pub mod security;
 #[cfg(any(test, feature = "testing"))]
