@@ -181,6 +181,23 @@ pub fn proposal_error(e: CommandError, proposal_id: &str) -> (Option<ErrorCode>,
     (code, message)
 }
 
+/// The typed error of an operator edit `apply` refused by a guard
+/// (`active_proposal`, `live_out_of_bounds`) or the role check: the same
+/// frame whichever request carried the edit, `operate` or `workflow`.
+/// `None` for a refusal answered as `refused`.
+pub fn guard_error(e: &CommandError) -> Option<ErrorCode> {
+    match e {
+        CommandError::Forbidden { .. } => Some(ErrorCode::Forbidden),
+        CommandError::ActiveProposal { proposal_id } => Some(ErrorCode::ActiveProposal {
+            proposal_id: proposal_id.clone(),
+        }),
+        CommandError::LiveOutOfBounds(parameters) => Some(ErrorCode::LiveOutOfBounds {
+            parameters: parameters.clone(),
+        }),
+        _ => None,
+    }
+}
+
 /// The `refused` reply of an operator command `apply` refused, every quoted
 /// text cut to the wire's limit.
 pub fn refused(e: CommandError) -> OperatorReply {

@@ -7,7 +7,7 @@ use crate::role::Role;
 use crate::testing::{spec, EXAMPLE, SVC};
 use crate::{Actor, Command, Op, ParamValue, State};
 
-fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
+pub(super) fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
     Command {
         actor: Actor {
             identity: identity.into(),
@@ -18,7 +18,7 @@ fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
     }
 }
 
-fn configured() -> State {
+pub(super) fn configured() -> State {
     let file = parse_file("examples/constraints.toml", EXAMPLE).expect("parses");
     let mut s = State::default();
     let op = Op::Configure {
@@ -31,7 +31,7 @@ fn configured() -> State {
     s
 }
 
-fn propose(s: &mut State, id: &str, value: i64) -> crate::proposal::Decision {
+pub(super) fn propose(s: &mut State, id: &str, value: i64) -> crate::proposal::Decision {
     let op = Op::Propose {
         proposal: spec(id, &[("batch_size", ParamValue::Int(value))]),
     };
