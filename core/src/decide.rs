@@ -23,6 +23,7 @@ use crate::constraints::{ParamConstraint, Violation};
 use crate::machine::Target;
 use crate::policy::ChangeLimits;
 use crate::proposal::{Approved, Decision, ProposalSpec, Verdict};
+use crate::terms::{max_change_rate, RolloutTerms};
 use crate::value::ParamValue;
 
 /// One change's fate before the rules.
@@ -50,6 +51,7 @@ pub fn decide(spec: &ProposalSpec, target: &Target, proposer: &str, at_ms: u64) 
     );
     decision.constraints_version = target.constraints_version;
     decision.proposer = proposer.to_string();
+    decision.rollout = RolloutTerms::of(&target.policy.rollout);
     if let Some((constraint, reason)) = whole(spec, target, at_ms) {
         decision.rejected = spec
             .changes
@@ -72,16 +74,25 @@ pub fn decide(spec: &ProposalSpec, target: &Target, proposer: &str, at_ms: u64) 
     let policy = &target.policy;
     let mut large = false;
     for (parameter, fate) in fates {
+        let live = target.live.get(&parameter).and_then(ParamValue::as_f64);
+        let max_change_rate = max_change_rate(&policy.limits_of(&parameter), live);
         match fate {
-            Fate::Approve(value) => decision.approved.push(Approved { parameter, value }),
+            Fate::Approve(value) => decision.approved.push(Approved {
+                parameter,
+                value,
+                max_change_rate,
+            }),
             Fate::Pend(value) => {
-                let live = target.live.get(&parameter).and_then(ParamValue::as_f64);
                 let new = value.as_f64();
                 if let (Some(live), Some(new)) = (live, new) {
                     large |= live == 0.0
                         || (new - live).abs() / live.abs() > policy.approval.large_step_rel;
                 }
-                decision.pending.push(Approved { parameter, value })
+                decision.pending.push(Approved {
+                    parameter,
+                    value,
+                    max_change_rate,
+                })
             }
             Fate::Reject(v, allowed) => {
                 if let Some(a) = allowed {
