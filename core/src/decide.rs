@@ -13,7 +13,9 @@
 //! evaluated over live values overlaid with every surviving change; a rule
 //! that fails rejects the changes of every parameter it reads, until all
 //! rules hold (a rule the live values already break, over parameters the
-//! proposal does not change, blames nothing).
+//! proposal does not change, blames nothing). A numeric parameter a rule
+//! rejects gets `allowed` = the range the rule leaves it, the others held
+//! at those values, where the rule can be solved for it (`rules::range`).
 //!
 //! If any change is pending, the whole proposal is `pending_approval` and
 //! its approved changes wait with it.
@@ -271,6 +273,23 @@ fn hard(c: &ParamConstraint) -> Allowed {
     }
 }
 
+/// What a rule allows a numeric parameter, the others held at `values`
+/// (what the proposal would have made them): a range inside its hard one.
+fn rule_range(
+    rule: &crate::rules::Compiled,
+    parameter: &str,
+    values: &std::collections::BTreeMap<String, ParamValue>,
+    target: &Target,
+) -> Option<Allowed> {
+    let (hard, integer) = match target.constraints.parameters.get(parameter)? {
+        ParamConstraint::Int { min, max, .. } => ((*min as f64, *max as f64), true),
+        ParamConstraint::Float { min, max, .. } => ((*min, *max), false),
+        ParamConstraint::Enum { .. } | ParamConstraint::Bool { .. } => return None,
+    };
+    let (min, max) = rule.range_of(parameter, values, hard, integer)?;
+    Some(Allowed::Range { min, max })
+}
+
 fn near(a: &ParamValue, b: &ParamValue, distance: f64) -> bool {
     match (a.as_f64(), b.as_f64()) {
         (Some(x), Some(y)) => (x - y).abs() <= distance,
@@ -306,7 +325,7 @@ fn rules(fates: &mut [(String, Fate)], target: &Target) {
                         rule.name.clone(),
                         format!("breaks rule `{}`: {}", rule.name, rule.expr),
                     ),
-                    None,
+                    rule_range(&rule.compiled, p, &values, target),
                 );
             }
         }

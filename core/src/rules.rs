@@ -24,6 +24,7 @@
 
 mod check;
 mod parse;
+mod range;
 
 pub use check::{Compiled, Type};
 pub use parse::{parse, BinOp, Expr, ParseError};
@@ -39,3 +40,5 @@ pub const MAX_RULES: usize = 256;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_range;

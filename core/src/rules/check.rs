@@ -129,6 +129,12 @@ fn equality(l: &Type, r: &Type, set: &ConstraintSet) -> Result<(), String> {
     }
 }
 
+/// Whether a boolean expression holds for `values` (`None` when it is
+/// not a boolean there or reads a parameter `values` lacks).
+pub(super) fn truth(e: &Expr, values: &BTreeMap<String, ParamValue>) -> Option<bool> {
+    boolean(eval(e, values)?)
+}
+
 /// A value during evaluation.
 enum V {
     Num(f64),
