@@ -64,7 +64,7 @@ fn type_of(e: &Expr, set: &ConstraintSet, used: &mut BTreeSet<String>) -> Result
         Expr::Param(p) => {
             used.insert(p.clone());
             match set.parameters.get(p) {
-                None => return Err(format!("unknown parameter `{p}`")),
+                None => return Err(unknown(p, set)),
                 Some(ParamConstraint::Int { .. } | ParamConstraint::Float { .. }) => Type::Num,
                 Some(ParamConstraint::Bool { .. }) => Type::Bool,
                 Some(ParamConstraint::Enum { .. }) => Type::Member(p.clone()),
@@ -99,6 +99,17 @@ fn type_of(e: &Expr, set: &ConstraintSet, used: &mut BTreeSet<String>) -> Result
             }
         }
     })
+}
+
+/// Why `p` is not a parameter, with a hint when the set has names a bare
+/// identifier cannot spell.
+fn unknown(p: &str, set: &ConstraintSet) -> String {
+    match set.parameters.keys().find(|k| k.contains('-')) {
+        Some(dashed) => format!(
+            "unknown parameter `{p}`; `-` is subtraction, so write a name such as {dashed} in backticks"
+        ),
+        None => format!("unknown parameter `{p}`"),
+    }
 }
 
 fn expect(
