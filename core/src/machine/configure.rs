@@ -123,10 +123,18 @@ impl State {
         at_ms: u64,
     ) -> CommandResult {
         let policy = match self.targets.get(name) {
-            Some(target) => kept_policy(&target.policy, constraints)?,
-            None => Policy::default(),
+            Some(target) => kept_policy(&target.policy, constraints),
+            None => Ok(Policy::default()),
         };
-        self.configure(name, constraints, &policy, false, at_ms)
+        match policy {
+            Ok(policy) => self.configure(name, constraints, &policy, false, at_ms),
+            // Every problem at once: the set's own, then the kept rules'.
+            Err(rules) => {
+                let mut problems = constraints.problems();
+                problems.extend(rules);
+                Err(CommandError::InvalidConstraints(problems))
+            }
+        }
     }
 
     pub(super) fn set_parameters(
@@ -286,7 +294,10 @@ fn guard_override(
 
 /// The target's policy under new hard constraints: the limits of the
 /// parameters still there, and every rule checked again against them.
-fn kept_policy(policy: &Policy, constraints: &ConstraintSet) -> Result<Policy, CommandError> {
+fn kept_policy(
+    policy: &Policy,
+    constraints: &ConstraintSet,
+) -> Result<Policy, Vec<crate::constraints::Problem>> {
     let mut kept = policy.clone();
     kept.limits
         .retain(|k, _| constraints.parameters.contains_key(k));
@@ -307,7 +318,7 @@ fn kept_policy(policy: &Policy, constraints: &ConstraintSet) -> Result<Policy, C
     if problems.is_empty() {
         Ok(kept)
     } else {
-        Err(CommandError::InvalidConstraints(problems))
+        Err(problems)
     }
 }
 

@@ -156,10 +156,26 @@ fn a_legacy_constraints_change_that_orphans_a_rule_is_refused() {
     let mut s = configured();
     let mut constraints = s.targets[SVC].constraints.clone();
     constraints.parameters.remove("max_tokens");
+    // And a problem of the set's own: both are listed.
+    constraints.parameters.insert(
+        "batch_size".into(),
+        crate::constraints::ParamConstraint::Int {
+            min: 9,
+            max: 1,
+            default: 5,
+        },
+    );
     let op = Op::SetConstraints {
         target: SVC.into(),
         constraints,
     };
     let e = refused(&mut s, op);
-    assert!(matches!(e, CommandError::InvalidConstraints(_)), "{e:?}");
+    let CommandError::InvalidConstraints(problems) = &e else {
+        panic!("{e:?}")
+    };
+    assert!(problems.len() >= 2, "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.message.contains("token_budget")),
+        "{problems:?}"
+    );
 }
