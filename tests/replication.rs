@@ -15,10 +15,16 @@ use std::time::Duration;
 fn large_constraints(version: usize) -> ConstraintSet {
     // About 0.93 MB encoded: just under an operate body's 1 MiB limit
     // (PROTOCOL.md §8.1), so each write is one large log entry.
+    // The first value, each parameter's default and so its live value,
+    // is the same in every version: a set that made the live values
+    // illegal would be refused (`live_out_of_bounds`).
     let parameters = (0..28)
         .map(|p| {
             let values: Vec<String> = (0..256)
-                .map(|v| format!("v{version}-{p:03}-{v:0>118}"))
+                .map(|v| match v {
+                    0 => format!("live-{p:03}-{v:0>118}"),
+                    _ => format!("v{version}-{p:03}-{v:0>118}"),
+                })
                 .collect();
             let default = values[0].clone();
             (

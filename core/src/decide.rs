@@ -13,7 +13,9 @@
 //! evaluated over live values overlaid with every surviving change; a rule
 //! that fails rejects the changes of every parameter it reads, until all
 //! rules hold (a rule the live values already break, over parameters the
-//! proposal does not change, blames nothing).
+//! proposal does not change, blames nothing). A numeric parameter a rule
+//! rejects gets `allowed` = the range the rule leaves it, the others held
+//! at those values, where the rule can be solved for it (`rules::range`).
 //!
 //! If any change is pending, the whole proposal is `pending_approval` and
 //! its approved changes wait with it.
@@ -23,6 +25,7 @@ use crate::constraints::{ParamConstraint, Violation};
 use crate::machine::Target;
 use crate::policy::ChangeLimits;
 use crate::proposal::{Approved, Decision, ProposalSpec, Verdict};
+use crate::terms::{max_change_rate, RolloutTerms};
 use crate::value::ParamValue;
 
 /// One change's fate before the rules.
@@ -50,6 +53,7 @@ pub fn decide(spec: &ProposalSpec, target: &Target, proposer: &str, at_ms: u64) 
     );
     decision.constraints_version = target.constraints_version;
     decision.proposer = proposer.to_string();
+    decision.rollout = RolloutTerms::of(&target.policy.rollout);
     if let Some((constraint, reason)) = whole(spec, target, at_ms) {
         decision.rejected = spec
             .changes
@@ -72,16 +76,25 @@ pub fn decide(spec: &ProposalSpec, target: &Target, proposer: &str, at_ms: u64) 
     let policy = &target.policy;
     let mut large = false;
     for (parameter, fate) in fates {
+        let live = target.live.get(&parameter).and_then(ParamValue::as_f64);
+        let max_change_rate = max_change_rate(&policy.limits_of(&parameter), live);
         match fate {
-            Fate::Approve(value) => decision.approved.push(Approved { parameter, value }),
+            Fate::Approve(value) => decision.approved.push(Approved {
+                parameter,
+                value,
+                max_change_rate,
+            }),
             Fate::Pend(value) => {
-                let live = target.live.get(&parameter).and_then(ParamValue::as_f64);
                 let new = value.as_f64();
                 if let (Some(live), Some(new)) = (live, new) {
                     large |= live == 0.0
                         || (new - live).abs() / live.abs() > policy.approval.large_step_rel;
                 }
-                decision.pending.push(Approved { parameter, value })
+                decision.pending.push(Approved {
+                    parameter,
+                    value,
+                    max_change_rate,
+                })
             }
             Fate::Reject(v, allowed) => {
                 if let Some(a) = allowed {
@@ -260,6 +273,23 @@ fn hard(c: &ParamConstraint) -> Allowed {
     }
 }
 
+/// What a rule allows a numeric parameter, the others held at `values`
+/// (what the proposal would have made them): a range inside its hard one.
+fn rule_range(
+    rule: &crate::rules::Compiled,
+    parameter: &str,
+    values: &std::collections::BTreeMap<String, ParamValue>,
+    target: &Target,
+) -> Option<Allowed> {
+    let (hard, integer) = match target.constraints.parameters.get(parameter)? {
+        ParamConstraint::Int { min, max, .. } => ((*min as f64, *max as f64), true),
+        ParamConstraint::Float { min, max, .. } => ((*min, *max), false),
+        ParamConstraint::Enum { .. } | ParamConstraint::Bool { .. } => return None,
+    };
+    let (min, max) = rule.range_of(parameter, values, hard, integer)?;
+    Some(Allowed::Range { min, max })
+}
+
 fn near(a: &ParamValue, b: &ParamValue, distance: f64) -> bool {
     match (a.as_f64(), b.as_f64()) {
         (Some(x), Some(y)) => (x - y).abs() <= distance,
@@ -295,7 +325,7 @@ fn rules(fates: &mut [(String, Fate)], target: &Target) {
                         rule.name.clone(),
                         format!("breaks rule `{}`: {}", rule.name, rule.expr),
                     ),
-                    None,
+                    rule_range(&rule.compiled, p, &values, target),
                 );
             }
         }

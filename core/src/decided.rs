@@ -6,7 +6,8 @@
 //! [`MAX_ENTRIES`] decisions and [`MAX_BYTES`] of them (by
 //! [`Decided::weight`], a deterministic estimate of the heap they take).
 //! Past either bound it evicts the decision whose *proposal timestamp* is
-//! the oldest, and raises its staleness floor to that timestamp: from then
+//! the oldest (never one pending approval: it must stay to be approved,
+//! rejected or expired), and raises its staleness floor to that timestamp: from then
 //! on any proposal stamped at or before the floor is refused as stale. So
 //! whatever is evicted is refused as stale if it comes again with its
 //! timestamp, and a retry must carry the first send's timestamp (another
@@ -51,6 +52,11 @@ pub struct Decided {
 }
 
 impl Decided {
+    /// Whether the decision waits for operators (never evicted meanwhile).
+    pub fn is_pending(&self) -> bool {
+        self.decision.verdict == crate::proposal::Verdict::PendingApproval
+    }
+
     /// A deterministic estimate, in bytes, of what this entry holds in
     /// memory under `proposal_id`: never below what it takes.
     pub fn weight(&self, proposal_id: &str) -> u64 {
@@ -235,11 +241,21 @@ impl DecidedTable {
             .collect()
     }
 
+    /// Evicts the oldest proposal timestamps until the table is within its
+    /// limits, skipping decisions pending approval: an evicted one could
+    /// no longer be approved, rejected or expired. There is at most one per
+    /// target, so the table may exceed its bound by that many at most.
     fn evict(&mut self) {
         while self.by_id.len() > self.limits.entries || self.bytes > self.limits.bytes {
-            let Some((stamp, id)) = self.by_stamp.pop_first() else {
+            let victim = self
+                .by_stamp
+                .iter()
+                .find(|(_, id)| !self.by_id.get(id).is_some_and(Decided::is_pending))
+                .cloned();
+            let Some((stamp, id)) = victim else {
                 return;
             };
+            self.by_stamp.remove(&(stamp, id.clone()));
             if let Some(gone) = self.by_id.remove(&id) {
                 self.bytes = self.bytes.saturating_sub(gone.weight(&id));
                 self.by_age.remove(&(gone.at_ms, id));

@@ -5,7 +5,8 @@
 //! reads them from TOML or JSON, `command` is what the Raft log carries,
 //! `machine` is how a command changes the [`State`], `proposal` how a
 //! proposal is decided, `decided` which proposal ids have their answer
-//! already, `events` the numbered event stream of each target, `role` who
+//! already, `events` the numbered event stream of each target, `terms` the
+//! rollout terms an approval announces, `role` who
 //! may do what, `security` the summaries of refused attempts a node
 //! reports, `audit` the hash chain every decision is recorded in, and
 //! `rollout` the rules a rollout follows (its verdict, and the reservoirs
@@ -29,6 +30,7 @@ pub mod role;
 pub mod rollout;
 pub mod rules;
 pub mod security;
+pub mod terms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod value;

@@ -129,33 +129,29 @@ impl State {
             return Err(err);
         }
         let result = match &command.op {
+            // The format-1 commands meet the same guards as the workflow's,
+            // without `force`: there is one rule and no second door.
             Op::SetConstraints {
                 target,
                 constraints,
-            } => self.configure(target, constraints, &Policy::default(), None, command.at_ms),
+            } => self.configure_hard(target, constraints, command.at_ms),
             Op::Configure {
                 target,
                 constraints,
                 policy,
                 force,
-            } => self.configure(target, constraints, policy, Some(*force), command.at_ms),
+            } => self.configure(target, constraints, policy, *force, command.at_ms),
             Op::SetParameters {
                 target,
                 values,
                 expected,
-            } => self.set_parameters(target, values, expected.as_ref(), None, command.at_ms),
+            } => self.set_parameters(target, values, expected.as_ref(), false, command.at_ms),
             Op::Override {
                 target,
                 values,
                 expected,
                 force,
-            } => self.set_parameters(
-                target,
-                values,
-                expected.as_ref(),
-                Some(*force),
-                command.at_ms,
-            ),
+            } => self.set_parameters(target, values, expected.as_ref(), *force, command.at_ms),
             Op::Propose { proposal } => self.propose(proposal, &command.actor, command.at_ms),
             Op::Approve {
                 proposal_id,
@@ -299,5 +295,7 @@ mod tests;
 mod tests_approve;
 #[cfg(test)]
 mod tests_decided;
+#[cfg(test)]
+mod tests_legacy;
 #[cfg(test)]
 mod tests_propose;

@@ -11,6 +11,7 @@
 
 use crate::allowed::Allowed;
 use crate::constraints::{ConstraintSet, Violation};
+use crate::terms::RolloutTerms;
 use crate::value::ParamValue;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -159,6 +160,9 @@ impl fmt::Display for Verdict {
 pub struct Approved {
     pub parameter: String,
     pub value: ParamValue,
+    /// The parameter's maximum change rate when decided
+    /// (`terms::max_change_rate`).
+    pub max_change_rate: f64,
 }
 
 /// One operator's approval of a pending proposal.
@@ -210,6 +214,8 @@ pub struct Decision {
     pub expires_at_ms: u64,
     /// Set when an operator rejected it or it expired.
     pub closure: Option<Closure>,
+    /// How its changes reach traffic, from the plan when decided.
+    pub rollout: RolloutTerms,
 }
 
 impl Decision {
@@ -248,6 +254,7 @@ impl Decision {
             approvals: Vec::new(),
             expires_at_ms: 0,
             closure: None,
+            rollout: RolloutTerms::default(),
         }
     }
 

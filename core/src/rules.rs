@@ -11,7 +11,13 @@
 //! product  := unary ( "*" unary )*
 //! unary    := "-" unary | atom
 //! atom     := number | "true" | "false" | "\"text\"" | parameter | "(" rule ")"
+//! parameter := [A-Za-z_][A-Za-z0-9_.]* | "`" name "`"
 //! ```
+//!
+//! A parameter whose name a bare identifier cannot spell (`max-tokens`:
+//! `-` is subtraction) is written in backticks: `` `max-tokens` * batch_size
+//! <= 131072 ``. Inside them goes any name a constraint file allows
+//! (letters, digits, `_`, `-`, `.`).
 //!
 //! A rule is parsed and type-checked against the target's parameters when
 //! the constraint file loads ([`Rule::compile`]): numbers (int and float
@@ -24,6 +30,7 @@
 
 mod check;
 mod parse;
+mod range;
 
 pub use check::{Compiled, Type};
 pub use parse::{parse, BinOp, Expr, ParseError};
@@ -39,3 +46,7 @@ pub const MAX_RULES: usize = 256;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_names;
+#[cfg(test)]
+mod tests_range;

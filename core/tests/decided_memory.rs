@@ -48,10 +48,12 @@ fn typical(n: u64) -> (String, Decided) {
             Approved {
                 parameter: "batch_size".into(),
                 value: ParamValue::Int(48),
+                max_change_rate: 1.0,
             },
             Approved {
                 parameter: "max_tokens".into(),
                 value: ParamValue::Int(2048),
+                max_change_rate: 0.5,
             },
         ],
         rejected: vec![Violation {

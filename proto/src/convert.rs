@@ -25,9 +25,6 @@ use arqonbus_core::CommandError;
 /// reads the same from every replica and in every replay.
 pub const SOURCE: &str = "arqonbus";
 
-/// Largest share of traffic one rollout step moves (announced in approvals).
-pub const MAX_CHANGE_RATE: f64 = 0.25;
-
 /// Unix milliseconds as the wire carries them.
 pub fn millis(ms: u64) -> UnixMillis {
     UnixMillis(i64::try_from(ms).unwrap_or(i64::MAX))
@@ -80,8 +77,12 @@ pub fn approval(d: &Decision) -> Approval {
             .map(|a| ApprovedChange {
                 parameter: a.parameter.clone(),
                 approved_value: a.value.clone(),
-                rollout_schedule: RolloutSchedule::Gradual,
-                max_change_rate: MAX_CHANGE_RATE,
+                rollout_schedule: if d.rollout.gradual {
+                    RolloutSchedule::Gradual
+                } else {
+                    RolloutSchedule::Immediate
+                },
+                max_change_rate: a.max_change_rate,
             })
             .collect(),
         rejected_changes: d
@@ -93,7 +94,11 @@ pub fn approval(d: &Decision) -> Approval {
                 constraint_violated: Some(v.constraint.clone()),
             })
             .collect(),
-        enforcement_mode: EnforcementMode::Shadow,
+        enforcement_mode: if d.rollout.shadow_first {
+            EnforcementMode::Shadow
+        } else {
+            EnforcementMode::Monitored
+        },
         rollback_timeout: d.duration_seconds,
     }
 }
@@ -179,6 +184,23 @@ pub fn proposal_error(e: CommandError, proposal_id: &str) -> (Option<ErrorCode>,
         _ => None,
     };
     (code, message)
+}
+
+/// The typed error of an operator edit `apply` refused by a guard
+/// (`active_proposal`, `live_out_of_bounds`) or the role check: the same
+/// frame whichever request carried the edit, `operate` or `workflow`.
+/// `None` for a refusal answered as `refused`.
+pub fn guard_error(e: &CommandError) -> Option<ErrorCode> {
+    match e {
+        CommandError::Forbidden { .. } => Some(ErrorCode::Forbidden),
+        CommandError::ActiveProposal { proposal_id } => Some(ErrorCode::ActiveProposal {
+            proposal_id: proposal_id.clone(),
+        }),
+        CommandError::LiveOutOfBounds(parameters) => Some(ErrorCode::LiveOutOfBounds {
+            parameters: parameters.clone(),
+        }),
+        _ => None,
+    }
 }
 
 /// The `refused` reply of an operator command `apply` refused, every quoted
@@ -286,6 +308,9 @@ pub fn action(request: &Request) -> &'static str {
         },
     }
 }
+
+#[cfg(test)]
+mod tests_terms;
 
 #[cfg(test)]
 mod tests {

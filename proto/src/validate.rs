@@ -212,10 +212,10 @@ pub(super) fn approval(p: &str, a: &Approval) -> R {
         value(&format!("{f}.approved_value"), &c.approved_value)?;
         let rate = c.max_change_rate;
         finite(&format!("{f}.max_change_rate"), rate)?;
-        if !(rate > 0.0 && rate <= 1.0) {
+        if rate < 0.0 {
             return Err(CodecError::invalid(
                 format!("{f}.max_change_rate"),
-                "outside (0, 1]",
+                "is negative",
             ));
         }
     }

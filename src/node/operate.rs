@@ -1,6 +1,8 @@
 //! Operator requests: constraints and parameters (written through the
-//! log), reads (linearizable or stale), the audit log, this node's status
-//! and membership. The sender's role was checked by `dispatch`.
+//! log, where `apply` guards them exactly as it guards `workflow`'s, and
+//! refused with the same typed errors), reads (linearizable or stale), the
+//! audit log, this node's status and membership. The sender's role was
+//! checked by `dispatch`.
 
 use super::leadership::read_barrier;
 use super::reply::{internal, Reject};
@@ -10,7 +12,6 @@ use crate::raft::NodeId;
 use arqonbus_core::audit::AuditEntry;
 use arqonbus_core::{CommandError, Op, Outcome};
 use arqonbus_proto::convert;
-use arqonbus_proto::error::ErrorCode;
 use arqonbus_proto::limits::{MAX_AUDIT_ENTRIES, MAX_FRAME_LEN};
 use arqonbus_proto::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
 use arqonbus_transport::Identity;
@@ -167,8 +168,10 @@ async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply
             values,
         }),
         Ok(other) => Err((internal(), format!("unexpected outcome {other:?}"))),
-        Err(CommandError::Forbidden { .. }) => Err((ErrorCode::Forbidden, "forbidden".into())),
-        Err(e) => Ok(convert::refused(e)),
+        Err(e) => match convert::guard_error(&e) {
+            Some(code) => Err((code, e.to_string())),
+            None => Ok(convert::refused(e)),
+        },
     }
 }
 

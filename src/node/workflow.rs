@@ -185,6 +185,9 @@ fn unknown(id: &str) -> Reject {
 /// The typed error of a refused workflow command (the state changed nothing).
 fn error(e: CommandError) -> Result<WorkflowReply, Reject> {
     let message = e.to_string();
+    if let Some(code) = arqonbus_proto::convert::guard_error(&e) {
+        return Err((code, message));
+    }
     let code = match e {
         CommandError::UnknownProposal(id) => return Err(unknown(&id)),
         CommandError::NotPending {
@@ -199,9 +202,6 @@ fn error(e: CommandError) -> Result<WorkflowReply, Reject> {
             ErrorCode::AlreadyApproved { proposal_id }
         }
         CommandError::NotAnApprover { identity, .. } => ErrorCode::NotAnApprover { identity },
-        CommandError::ActiveProposal { proposal_id } => ErrorCode::ActiveProposal { proposal_id },
-        CommandError::LiveOutOfBounds(parameters) => ErrorCode::LiveOutOfBounds { parameters },
-        CommandError::Forbidden { .. } => ErrorCode::Forbidden,
         CommandError::Refused(violations) => {
             return Ok(WorkflowReply::Refused {
                 reason: fit_text(&message),

@@ -188,7 +188,54 @@ fn every_branch_of_the_decision() {
                 ("max_tokens", "token_budget"),
             ],
             pending: vec![],
-            allowed: vec![],
+            // Each with the other held at its proposed value.
+            allowed: vec![
+                (
+                    "batch_size",
+                    Allowed::Range {
+                        min: 1.0,
+                        max: 32.0,
+                    },
+                ),
+                (
+                    "max_tokens",
+                    Allowed::Range {
+                        min: 256.0,
+                        max: 3855.0,
+                    },
+                ),
+            ],
+        },
+        Case {
+            name: "an implication bounds its consequent's number",
+            setup: |t| {
+                t.live.insert("speculative_decoding".into(), Bool(true));
+                t.live.insert("temperature".into(), Float(0.9));
+            },
+            changes: vec![("temperature", Float(1.15))],
+            verdict: Verdict::Rejected,
+            rejected: vec![("temperature", "speculative_needs_low_temperature")],
+            pending: vec![],
+            allowed: vec![("temperature", Allowed::Range { min: 0.0, max: 1.0 })],
+        },
+        Case {
+            name: "a linear lower bound under an implication",
+            setup: |t| {
+                t.live
+                    .insert("request_class_routing".into(), Enum("embedding".into()));
+                t.live.insert("batch_size".into(), Int(10));
+            },
+            changes: vec![("batch_size", Int(7))],
+            verdict: Verdict::Rejected,
+            rejected: vec![("batch_size", "embedding_batches")],
+            pending: vec![],
+            allowed: vec![(
+                "batch_size",
+                Allowed::Range {
+                    min: 8.0,
+                    max: 256.0,
+                },
+            )],
         },
         Case {
             name: "an implication",

@@ -127,3 +127,41 @@ fn the_table_never_exceeds_its_default_bound() {
     assert!(t.get(&format!("p{evicted}")).is_some());
     assert_eq!(t.floor_ms(), Some(evicted as i64 - 1));
 }
+
+fn pending(at_ms: u64, timestamp_ms: i64) -> Decided {
+    let mut d = decided(at_ms, timestamp_ms);
+    d.decision.verdict = Verdict::PendingApproval;
+    d
+}
+
+#[test]
+fn a_proposal_pending_approval_is_never_evicted() {
+    // The pending one has the oldest timestamp: first in eviction order.
+    let mut t = small(3);
+    t.record("waiting", pending(0, 0));
+    for i in 1..=5 {
+        t.record(&format!("p{i}"), decided(i, i as i64));
+    }
+    assert!(t.get("waiting").is_some(), "still there to be approved");
+    assert_eq!(t.len(), 3);
+    assert!(t.get("p3").is_none() && t.get("p4").is_some());
+    assert_eq!(t.floor_ms(), Some(3), "the floor follows what went");
+    // Once decided it is evictable like any other, oldest first.
+    let mut approved = t.get("waiting").expect("held").decision.clone();
+    approved.verdict = Verdict::Approved;
+    t.update("waiting", approved);
+    t.record("p6", decided(6, 6));
+    assert!(t.get("waiting").is_none());
+    assert_eq!(t.len(), 3);
+    assert_eq!(t.floor_ms(), Some(3), "never lowered");
+}
+
+#[test]
+fn pending_proposals_alone_may_hold_the_table_over_its_bound() {
+    // At most one per target is pending, so this is bounded by targets.
+    let mut t = small(1);
+    t.record("a", pending(1, 1));
+    t.record("b", pending(2, 2));
+    assert_eq!(t.len(), 2);
+    assert_eq!(t.floor_ms(), None, "nothing was forgotten");
+}

@@ -10,9 +10,14 @@
 //! An override is checked against kind, range, `frozen` and the rules, but
 //! not steps, the envelope, quarantine or cooldown: it is the operator's.
 //! While a proposal is pending it is refused unless `force`, which closes
-//! that proposal (audited `params_forced`). The legacy commands
-//! (`SetConstraints`, `SetParameters`, format 1 on the wire) keep their
-//! unguarded behaviour (`force` = `None`).
+//! that proposal (audited `params_forced`).
+//!
+//! The format-1 commands (`SetConstraints`, `SetParameters`: `operate`
+//! on the wire) take exactly these paths without `force`, so no sender
+//! skips a guard by choosing the older command. A format-1 constraint set
+//! carries no policy, so it keeps the target's: limits of parameters it
+//! drops go, and every rule must still check against it (otherwise the
+//! whole set is refused, never a rule silently dropped).
 
 use super::{State, Target, Versioned, VERSIONS_KEPT};
 use crate::command::{CommandError, CommandResult, Outcome};
@@ -28,7 +33,7 @@ impl State {
         name: &str,
         constraints: &ConstraintSet,
         policy: &Policy,
-        force: Option<bool>,
+        force: bool,
         at_ms: u64,
     ) -> CommandResult {
         check_name(name).map_err(|_| CommandError::InvalidTarget(name.to_string()))?;
@@ -56,21 +61,19 @@ impl State {
         let broken = policy.rules.iter().filter(|r| !r.compiled.holds(&live));
         out_of_bounds.extend(broken.map(|r| format!("rule {}", r.name)));
         let mut forced = false;
-        if let Some(force) = force {
-            if let Some(id) = &pending {
-                if !force {
-                    return Err(CommandError::ActiveProposal {
-                        proposal_id: id.clone(),
-                    });
-                }
-                forced = true;
+        if let Some(id) = &pending {
+            if !force {
+                return Err(CommandError::ActiveProposal {
+                    proposal_id: id.clone(),
+                });
             }
-            if !out_of_bounds.is_empty() && existing.is_some() {
-                if !force {
-                    return Err(CommandError::LiveOutOfBounds(out_of_bounds));
-                }
-                forced = true;
+            forced = true;
+        }
+        if !out_of_bounds.is_empty() && existing.is_some() {
+            if !force {
+                return Err(CommandError::LiveOutOfBounds(out_of_bounds));
             }
+            forced = true;
         }
         if let Some(id) = &pending {
             self.close_pending(
@@ -110,12 +113,36 @@ impl State {
         })
     }
 
+    /// A format-1 constraint set (hard constraints only): the guarded
+    /// `configure` without `force`, keeping the target's policy (a new
+    /// target gets the default one, as a format-1 file does).
+    pub(super) fn configure_hard(
+        &mut self,
+        name: &str,
+        constraints: &ConstraintSet,
+        at_ms: u64,
+    ) -> CommandResult {
+        let policy = match self.targets.get(name) {
+            Some(target) => kept_policy(&target.policy, constraints),
+            None => Ok(Policy::default()),
+        };
+        match policy {
+            Ok(policy) => self.configure(name, constraints, &policy, false, at_ms),
+            // Every problem at once: the set's own, then the kept rules'.
+            Err(rules) => {
+                let mut problems = constraints.problems();
+                problems.extend(rules);
+                Err(CommandError::InvalidConstraints(problems))
+            }
+        }
+    }
+
     pub(super) fn set_parameters(
         &mut self,
         name: &str,
         values: &BTreeMap<String, ParamValue>,
         expected: Option<&BTreeMap<String, ParamValue>>,
-        force: Option<bool>,
+        force: bool,
         at_ms: u64,
     ) -> CommandResult {
         let target = self
@@ -146,10 +173,8 @@ impl State {
             .check_all(values)
             .map_err(CommandError::Refused)?;
         let mut forced = false;
-        if force.is_some() {
-            guard_override(target, &checked)?;
-        }
-        if let (Some(force), Some(id)) = (force, target.pending.clone()) {
+        guard_override(target, &checked)?;
+        if let Some(id) = target.pending.clone() {
             if !force {
                 return Err(CommandError::ActiveProposal { proposal_id: id });
             }
@@ -264,6 +289,36 @@ fn guard_override(
         Ok(())
     } else {
         Err(CommandError::Refused(bad))
+    }
+}
+
+/// The target's policy under new hard constraints: the limits of the
+/// parameters still there, and every rule checked again against them.
+fn kept_policy(
+    policy: &Policy,
+    constraints: &ConstraintSet,
+) -> Result<Policy, Vec<crate::constraints::Problem>> {
+    let mut kept = policy.clone();
+    kept.limits
+        .retain(|k, _| constraints.parameters.contains_key(k));
+    let mut problems = Vec::new();
+    for rule in &mut kept.rules {
+        match crate::rules::Compiled::compile(&rule.expr, constraints) {
+            Ok(compiled) => rule.compiled = compiled,
+            Err(m) => problems.push(crate::constraints::Problem {
+                parameter: None,
+                message: format!(
+                    "rule `{}` of the target's policy does not check against these constraints: {m}",
+                    rule.name
+                ),
+                at: None,
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(kept)
+    } else {
+        Err(problems)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::role::Role;
 use crate::testing::{spec, EXAMPLE, SVC};
 use crate::{Actor, Command, Op, ParamValue, State};
 
-fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
+pub(super) fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
     Command {
         actor: Actor {
             identity: identity.into(),
@@ -18,7 +18,7 @@ fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
     }
 }
 
-fn configured() -> State {
+pub(super) fn configured() -> State {
     let file = parse_file("examples/constraints.toml", EXAMPLE).expect("parses");
     let mut s = State::default();
     let op = Op::Configure {
@@ -31,7 +31,7 @@ fn configured() -> State {
     s
 }
 
-fn propose(s: &mut State, id: &str, value: i64) -> crate::proposal::Decision {
+pub(super) fn propose(s: &mut State, id: &str, value: i64) -> crate::proposal::Decision {
     let op = Op::Propose {
         proposal: spec(id, &[("batch_size", ParamValue::Int(value))]),
     };
@@ -299,4 +299,34 @@ fn two_replicas_applying_the_workflow_end_byte_identical() {
         bincode::serde::encode_to_vec(&s, bincode::config::standard()).expect("encodes")
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn a_pending_proposal_outlives_a_full_decided_table() {
+    let mut s = configured();
+    s.decided = crate::decided::DecidedTable::with_limits(crate::decided::Limits {
+        entries: 4,
+        bytes: u64::MAX,
+    });
+    assert_eq!(propose(&mut s, "p1", 48).verdict, Verdict::PendingApproval);
+    // Each of these is decided (rejected: p1 is active) and remembered,
+    // pushing the table past its bound with p1 the oldest.
+    for i in 0..10 {
+        let mut proposal = spec(
+            &format!("other-{i}"),
+            &[("batch_size", ParamValue::Int(33))],
+        );
+        proposal.timestamp_ms = 2 + i;
+        let r = s.apply(&by("hpo", Role::Proposer, 10, Op::Propose { proposal }));
+        let Ok(Outcome::Proposal { decision, .. }) = r.result else {
+            panic!("{:?}", r.result)
+        };
+        assert_eq!(decision.rejected[0].constraint, "active_proposal");
+    }
+    assert!(s.decided.len() <= 5);
+    let r = approve(&mut s, "alice", Role::Operator, "p1");
+    assert!(
+        matches!(r, Ok(Outcome::ProposalUpdated { ref decision }) if decision.verdict == Verdict::Approved),
+        "{r:?}"
+    );
 }

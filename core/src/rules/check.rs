@@ -64,7 +64,7 @@ fn type_of(e: &Expr, set: &ConstraintSet, used: &mut BTreeSet<String>) -> Result
         Expr::Param(p) => {
             used.insert(p.clone());
             match set.parameters.get(p) {
-                None => return Err(format!("unknown parameter `{p}`")),
+                None => return Err(unknown(p, set)),
                 Some(ParamConstraint::Int { .. } | ParamConstraint::Float { .. }) => Type::Num,
                 Some(ParamConstraint::Bool { .. }) => Type::Bool,
                 Some(ParamConstraint::Enum { .. }) => Type::Member(p.clone()),
@@ -101,6 +101,17 @@ fn type_of(e: &Expr, set: &ConstraintSet, used: &mut BTreeSet<String>) -> Result
     })
 }
 
+/// Why `p` is not a parameter, with a hint when the set has names a bare
+/// identifier cannot spell.
+fn unknown(p: &str, set: &ConstraintSet) -> String {
+    match set.parameters.keys().find(|k| k.contains('-')) {
+        Some(dashed) => format!(
+            "unknown parameter `{p}`; `-` is subtraction, so write a name such as {dashed} in backticks"
+        ),
+        None => format!("unknown parameter `{p}`"),
+    }
+}
+
 fn expect(
     e: &Expr,
     want: Type,
@@ -127,6 +138,12 @@ fn equality(l: &Type, r: &Type, set: &ConstraintSet) -> Result<(), String> {
         (Type::Member(p), Type::Text(t)) | (Type::Text(t), Type::Member(p)) => member(p, t),
         _ => Err(format!("cannot compare {l} with {r}")),
     }
+}
+
+/// Whether a boolean expression holds for `values` (`None` when it is
+/// not a boolean there or reads a parameter `values` lacks).
+pub(super) fn truth(e: &Expr, values: &BTreeMap<String, ParamValue>) -> Option<bool> {
+    boolean(eval(e, values)?)
 }
 
 /// A value during evaluation.

@@ -67,7 +67,8 @@ impl fmt::Display for Expr {
             Expr::Num(n) => write!(f, "{n}"),
             Expr::Bool(b) => write!(f, "{b}"),
             Expr::Text(t) => write!(f, "{t:?}"),
-            Expr::Param(p) => f.write_str(p),
+            Expr::Param(p) if is_bare(p) => f.write_str(p),
+            Expr::Param(p) => write!(f, "`{p}`"),
             Expr::Neg(e) => write!(f, "-({e})"),
             Expr::Not(e) => write!(f, "!({e})"),
             Expr::Bin(op, l, r) => write!(f, "({l} {} {r})", op.symbol()),
@@ -256,6 +257,9 @@ impl Parser<'_> {
             }
             return Ok(e);
         }
+        if c == b'`' {
+            return self.quoted_name(start);
+        }
         if c == b'"' {
             self.pos += 1;
             while self.pos < self.src.len() && self.src[self.pos] != b'"' {
@@ -303,4 +307,40 @@ impl Parser<'_> {
         }
         Err(self.error(format!("unexpected `{}`", c as char)))
     }
+
+    /// A parameter name in backticks (`` `max-tokens` ``): any name the
+    /// constraint file allows, `-` included.
+    fn quoted_name(&mut self, start: usize) -> Result<Expr, ParseError> {
+        self.pos += 1;
+        while self.pos < self.src.len() && self.src[self.pos] != b'`' {
+            self.pos += 1;
+        }
+        if self.pos >= self.src.len() {
+            return Err(ParseError {
+                at: start,
+                message: "a backticked name is not closed".into(),
+            });
+        }
+        let name = String::from_utf8_lossy(&self.src[start + 1..self.pos]).into_owned();
+        self.pos += 1;
+        if let Err(m) = crate::constraints::check_name(&name) {
+            return Err(ParseError {
+                at: start,
+                message: format!("`{name}` is not a parameter name: {m}"),
+            });
+        }
+        self.node(Expr::Param(name))
+    }
+}
+
+/// Whether a parameter name reads back bare: otherwise it is printed in
+/// backticks.
+fn is_bare(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && name != "true"
+        && name != "false"
 }
