@@ -133,7 +133,14 @@ pub fn run(iterations: u64) -> anyhow::Result<GateFigures> {
     let t = Instant::now();
     for (e, r) in &frames {
         gates
-            .check(&identity, Some(signer.public_key()), e, r, |_| false)
+            .check(
+                &identity,
+                Some(signer.public_key()),
+                e,
+                r,
+                |_| false,
+                |_| None,
+            )
             .map_err(|e| anyhow::anyhow!("gates: {e}"))?;
     }
     let all = per(frames.len() as u64, t.elapsed());

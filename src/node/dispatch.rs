@@ -4,10 +4,12 @@
 //! its handler, under a deadline the caller applies.
 
 use super::caller::Caller;
+use super::gates::signing::About;
 use super::gates::Passed;
 use super::membership;
 use super::reply::error_reply;
 use super::{operate, propose, telemetry, workflow, Node};
+use arqonbus_core::State;
 use arqonbus_proto::error::ErrorCode;
 use arqonbus_proto::operator::OperatorRequest;
 use arqonbus_proto::{Envelope, Reply, Request};
@@ -34,6 +36,7 @@ pub(super) fn admit(
     request: &Request,
 ) -> Result<Passed, Box<Reply>> {
     let decided = |id: &str| node.sm.read(|a| a.state.decided.get(id).is_some());
+    let signing = |about: About<'_>| node.sm.read(|a| stored_signing(&a.state, about));
     node.gates
         .check(
             &caller.identity,
@@ -41,11 +44,25 @@ pub(super) fn admit(
             envelope,
             request,
             decided,
+            signing,
         )
         .map_err(|e| {
             caller.refused(node, e.kind());
             Box::new(error_reply(e.reject()))
         })
+}
+
+/// The `[security] signing_required` this replica stores for what a
+/// request is about: a target's own, or a proposal's target's; `None` for
+/// an unknown target or proposal (the node's setting decides).
+fn stored_signing(state: &State, about: About<'_>) -> Option<bool> {
+    let target = match about {
+        About::Target(t) => t,
+        About::Proposal(id) => &state.decided.get(id)?.target,
+        About::Cluster => return None,
+    };
+    let target = state.targets.get(target)?;
+    Some(target.policy.security.signing_required)
 }
 
 /// Answers one request that passed the gates (a `subscribe` is served on

@@ -13,6 +13,7 @@ mod clock;
 mod flood;
 mod replay;
 mod shared_identity;
+mod signing_policy;
 mod tampered;
 
 use arqonbus_client::Client;

@@ -12,6 +12,7 @@ pub mod rate;
 pub mod replay;
 pub mod settings;
 mod signature;
+pub mod signing;
 
 pub use authenticate::authenticate;
 pub use authorize::authorize;
@@ -21,11 +22,12 @@ pub use signature::check_signature;
 use super::reply::Reject;
 use super::security::Kind;
 use arqonbus_proto::error::ErrorCode;
-use arqonbus_proto::{convert, Envelope, Request, UnixMillis};
+use arqonbus_proto::{Envelope, Request, UnixMillis};
 use arqonbus_transport::Identity;
 use rate::RateLimits;
 use replay::ReplayTable;
 use settings::SecuritySettings;
+use signing::About;
 use std::time::{Duration, Instant};
 
 /// Why a gate refused a request.
@@ -125,7 +127,9 @@ impl Gates {
 
     /// Runs every gate in order. `decided(id)`: whether a proposal id has
     /// a recorded decision (an exact re-send of one passes as
-    /// [`Passed::Resent`]).
+    /// [`Passed::Resent`]). `signing(about)`: the replicated
+    /// `signing_required` of the target a request is about, if it has one
+    /// ([`signing::must_sign`]).
     pub fn check(
         &self,
         identity: &Identity,
@@ -133,8 +137,9 @@ impl Gates {
         envelope: &Envelope,
         request: &Request,
         decided: impl Fn(&str) -> bool,
+        signing: impl Fn(About<'_>) -> Option<bool>,
     ) -> Result<Passed, GateError> {
-        let must_sign = self.settings.signing_required && convert::changes_state(request);
+        let must_sign = signing::must_sign(request, self.settings.signing_required, signing);
         let who = authenticate(identity, key, must_sign)?;
         let (class, units) = rate::class(request);
         self.rate.take(&who.identity.name, class, units)?;
