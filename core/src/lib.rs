@@ -7,7 +7,8 @@
 //! proposal is decided, `decided` which proposal ids have their answer
 //! already, `events` the numbered event stream of each target, `role` who
 //! may do what, `security` the summaries of refused attempts a node
-//! reports, and `audit` the hash chain every decision is recorded in.
+//! reports, `sessions` the clients' sequence numbers replays are checked
+//! against, and `audit` the hash chain every decision is recorded in.
 //!
 //! The node (the `arqonbus` package) stores and replicates this state; it
 //! never decides anything itself.
@@ -26,6 +27,7 @@ pub mod proposal;
 pub mod role;
 pub mod rules;
 pub mod security;
+pub mod sessions;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod value;

@@ -11,6 +11,7 @@ use crate::constraints::ConstraintSet;
 use crate::decided::DecidedTable;
 use crate::events::EventLog;
 use crate::policy::Policy;
+use crate::sessions::Sessions;
 use crate::value::ParamValue;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -79,6 +80,8 @@ pub struct State {
     pub last_at_ms: u64,
     /// Where the audit chain stands.
     pub audit: AuditHead,
+    /// The sequence numbers clients' sessions have used (replays refused).
+    pub sessions: Sessions,
 }
 
 /// The result of applying one log entry: the answer and its audit entries.
@@ -126,6 +129,11 @@ impl State {
         self.last_at_ms = self.last_at_ms.max(command.at_ms);
         if let Err(err) = authorize(&command.actor, &command.op) {
             self.note(command, "forbidden", err.to_string(), audit);
+            return Err(err);
+        }
+        if let Err(err) = self.check_origin(command) {
+            let details = format!("{}: {err}", command.op.action());
+            self.note(command, "refused", details, audit);
             return Err(err);
         }
         let result = match &command.op {
@@ -199,6 +207,26 @@ impl State {
         };
         self.note(command, action, details, audit);
         result
+    }
+
+    /// Refuses a replayed or stale client request; records a new one's
+    /// sequence number. The exact re-send of a decided proposal passes
+    /// unrecorded: `propose` answers it with the recorded decision.
+    fn check_origin(&mut self, command: &Command) -> Result<(), CommandError> {
+        self.sessions.expire(self.last_at_ms);
+        let Some(origin) = &command.origin else {
+            return Ok(());
+        };
+        let identity = &command.actor.identity;
+        match self.sessions.accept(identity, origin, command.at_ms) {
+            Err(CommandError::Replay { .. })
+                if matches!(&command.op, Op::Propose { proposal }
+                    if self.decided.get(&proposal.proposal_id).is_some()) =>
+            {
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     fn note(

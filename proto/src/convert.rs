@@ -143,10 +143,36 @@ pub fn event(target: &str, e: events::StateEvent) -> Event {
     }
 }
 
+/// The error frame of a request `apply` refused for how it was numbered
+/// (PROTOCOL.md §5): a replay, a `sent_at` too far from the leader's
+/// stamp, or one session too many. `None` for any other refusal.
+pub fn origin_error(e: &CommandError) -> Option<ErrorCode> {
+    match e {
+        CommandError::Replay { last_seq, .. } => Some(ErrorCode::Replay {
+            last_seq: *last_seq,
+        }),
+        CommandError::StaleRequest {
+            now_ms,
+            max_skew_ms,
+            ..
+        } => Some(ErrorCode::StaleTimestamp {
+            server_time: millis(*now_ms),
+            max_skew_ms: *max_skew_ms,
+        }),
+        CommandError::TooManySessions { .. } => Some(ErrorCode::RateLimited {
+            retry_after_ms: arqonbus_core::sessions::SESSION_IDLE_MS / 10,
+        }),
+        _ => None,
+    }
+}
+
 /// The error code (and message) of a proposal `apply` refused, or `None`
 /// where the refusal is not the sender's to fix (an internal error).
 pub fn proposal_error(e: CommandError, proposal_id: &str) -> (Option<ErrorCode>, String) {
     let message = truncate(e.to_string(), MAX_TEXT_LEN);
+    if let Some(code) = origin_error(&e) {
+        return (Some(code), message);
+    }
     let code = match e {
         CommandError::Forbidden { .. } => Some(ErrorCode::Forbidden),
         CommandError::Conflict(_) | CommandError::RetryRestamped { .. } => {

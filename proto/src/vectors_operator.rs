@@ -70,6 +70,7 @@ fn audit() -> Vec<AuditEntry> {
             role,
         },
         at_ms: T0.unsigned_abs() + minutes * 60_000,
+        origin: None,
         op,
     };
     let set = |batch, temp| Op::SetParameters {

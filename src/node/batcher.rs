@@ -159,6 +159,7 @@ async fn propose(raft: &Raft<TypeConfig>, node: NodeId, mut batch: Vec<Queued>) 
             role: Role::Node,
         },
         at_ms,
+        origin: None,
         op: Op::Batch(commands),
     };
     match write(raft, envelope).await {
@@ -207,6 +208,7 @@ mod tests {
                 role: Role::Operator,
             },
             at_ms: 1,
+            origin: None,
             op: Op::SecurityEvent {
                 identity: "x".into(),
                 role: Role::Viewer,

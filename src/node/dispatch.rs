@@ -8,6 +8,7 @@ use super::gates::signing::About;
 use super::gates::Passed;
 use super::membership;
 use super::reply::error_reply;
+use super::submit::Sender;
 use super::{operate, propose, telemetry, workflow, Node};
 use arqonbus_core::State;
 use arqonbus_proto::error::ErrorCode;
@@ -68,16 +69,22 @@ fn stored_signing(state: &State, about: About<'_>) -> Option<bool> {
 /// Answers one request that passed the gates (a `subscribe` is served on
 /// a stream of its own). An exact re-send of a decided proposal goes the
 /// proposal's way, which answers with the recorded decision.
-pub(super) async fn handle(node: &Node, caller: &Caller, request: Request) -> Reply {
+pub(super) async fn handle(
+    node: &Node,
+    caller: &Caller,
+    envelope: &Envelope,
+    request: Request,
+) -> Reply {
     let identity = &caller.identity;
+    let sender = Sender::client(identity, envelope);
     let reply = match request {
-        Request::Operate(op) => operate::operate(node, identity, op)
+        Request::Operate(op) => operate::operate(node, &sender, op)
             .await
             .map(Reply::Operated),
-        Request::Workflow(w) => workflow::workflow(node, identity, w)
+        Request::Workflow(w) => workflow::workflow(node, &sender, w)
             .await
             .map(Reply::Workflowed),
-        Request::Proposal(p) => propose::proposal(node, identity, p).await,
+        Request::Proposal(p) => propose::proposal(node, &sender, p).await,
         Request::StatusQuery(q) => propose::status_query(node, q).await,
         Request::TelemetryBatch(b) => telemetry::intake(node, b).await,
         Request::Subscribe(_) => Err((

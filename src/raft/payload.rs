@@ -94,6 +94,7 @@ mod tests {
                 role: Role::Node,
             },
             at_ms: 1,
+            origin: None,
             op: Op::SecurityEvent {
                 identity: "x".into(),
                 role: Role::Viewer,

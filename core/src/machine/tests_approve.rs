@@ -14,6 +14,7 @@ fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
             role,
         },
         at_ms,
+        origin: None,
         op,
     }
 }

@@ -2,6 +2,7 @@
 //! allowed clock skew, whether state changes must be signed, and the rate
 //! limits per identity (PROTOCOL.md §5, §8.2).
 
+use arqonbus_core::sessions::MAX_SENT_SKEW_MS;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -10,7 +11,8 @@ use std::time::Duration;
 #[serde(default, deny_unknown_fields)]
 pub struct SecuritySettings {
     /// How far a request's `sent_at` may be from this node's clock,
-    /// either way (`stale_timestamp` beyond).
+    /// either way (`stale_timestamp` beyond); at most 300000, what the
+    /// replicated replay check accepts (`core::sessions`).
     pub max_skew_ms: u64,
     /// Whether a state change (proposal, configuration, membership) must
     /// carry a valid signature. A target's constraint file may say the
@@ -43,10 +45,14 @@ impl SecuritySettings {
         Duration::from_millis(self.max_skew_ms)
     }
 
-    /// The name of a setting that cannot work, if any.
-    pub fn problem(&self) -> Option<&'static str> {
-        if self.max_skew_ms == 0 {
-            return Some("max_skew_ms");
+    /// A setting that cannot work, and why (`max_skew_ms must be …`).
+    pub fn problem(&self) -> Option<String> {
+        // Beyond what `apply` accepts, and past the point where the
+        // replicated replay table may forget a session safely.
+        if self.max_skew_ms == 0 || self.max_skew_ms > MAX_SENT_SKEW_MS {
+            return Some(format!(
+                "max_skew_ms must be positive and at most {MAX_SENT_SKEW_MS}"
+            ));
         }
         [
             ("changes_per_second", self.changes_per_second),
@@ -54,6 +60,6 @@ impl SecuritySettings {
             ("reads_per_second", self.reads_per_second),
         ]
         .into_iter()
-        .find_map(|(name, v)| (v == 0).then_some(name))
+        .find_map(|(name, v)| (v == 0).then(|| format!("{name} must be positive")))
     }
 }
