@@ -142,7 +142,8 @@ impl Gates {
         let must_sign = signing::must_sign(request, self.settings.signing_required, signing);
         let who = authenticate(identity, key, must_sign)?;
         let (class, units) = rate::class(request);
-        self.rate.take(&who.identity.name, class, units)?;
+        self.rate
+            .take(&who.identity.name, who.identity.role, class, units)?;
         authorize(who.identity, request)?;
         check_fresh(
             envelope.sent_at,
