@@ -107,6 +107,7 @@ fn command(at_ms: u64, op: Op) -> Command {
         },
         at_ms,
         origin: None,
+        seal: None,
         op,
     }
 }

@@ -9,6 +9,7 @@ use crate::constraints::{ConstraintSet, Problem, Violation};
 use crate::policy::Policy;
 use crate::proposal::{Decision, ProposalSpec, Verdict};
 use crate::role::{Permission, Role};
+use crate::seal::Seal;
 use crate::security::SecuritySummary;
 use crate::sessions::Origin;
 use crate::value::ParamValue;
@@ -33,6 +34,10 @@ pub struct Command {
     /// request; `None` for what a node proposes itself (expiry, security
     /// summaries).
     pub origin: Option<Origin>,
+    /// The client's signature of the request, with its key and the bytes
+    /// signed, when it was signed: `apply` verifies it again, and the
+    /// audit entry keeps it.
+    pub seal: Option<Seal>,
 }
 
 /// What a command asks for.
@@ -278,6 +283,8 @@ pub enum CommandError {
         "{identity} has too many sessions in use (at most {limit}); retry when one has been idle"
     )]
     TooManySessions { identity: String, limit: usize },
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

@@ -8,7 +8,7 @@
 //! already, `events` the numbered event stream of each target, `role` who
 //! may do what, `security` the summaries of refused attempts a node
 //! reports, `sessions` the clients' sequence numbers replays are checked
-//! against, and `audit` the hash chain every decision is recorded in.
+//! against, `seal` the signatures state changes carry, and `audit` the hash chain every decision is recorded in.
 //!
 //! The node (the `arqonbus` package) stores and replicates this state; it
 //! never decides anything itself.
@@ -26,6 +26,7 @@ pub mod policy;
 pub mod proposal;
 pub mod role;
 pub mod rules;
+pub mod seal;
 pub mod security;
 pub mod sessions;
 #[cfg(any(test, feature = "testing"))]

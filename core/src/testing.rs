@@ -29,6 +29,7 @@ pub fn cmd(role: Role, at_ms: u64, op: Op) -> Command {
         actor: actor(role),
         at_ms,
         origin: None,
+        seal: None,
         op,
     }
 }
@@ -142,6 +143,32 @@ pub fn arb_command() -> impl Strategy<Value = Command> {
     })
 }
 
+/// `command` numbered like [`numbered`] and signed with the Ed25519 key
+/// of `seed`, over bytes laid out as PROTOCOL.md §5 says (a stand-in for
+/// the request's body at their end).
+pub fn signed(command: Command, session: u64, seq: u64, seed: u8) -> Command {
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    let command = numbered(command, session, seq);
+    let Some(o) = command.origin else {
+        panic!("numbered commands have an origin")
+    };
+    let key = Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).expect("a key from a seed");
+    let mut signed = crate::seal::SIGNING_CONTEXT.to_vec();
+    signed.extend_from_slice(&[2, 0x20]);
+    let head = (o.session, o.seq, o.sent_at_ms);
+    signed
+        .extend(bincode::serde::encode_to_vec(head, bincode::config::standard()).expect("encodes"));
+    signed.extend_from_slice(b"the request's body");
+    Command {
+        seal: Some(crate::seal::Seal {
+            key: key.public_key().as_ref().to_vec(),
+            signature: key.sign(&signed).as_ref().to_vec(),
+            signed,
+        }),
+        ..command
+    }
+}
+
 /// `command` as a client numbered it: `session`, `seq`, sent at its stamp.
 pub fn numbered(command: Command, session: u64, seq: u64) -> Command {
     Command {
@@ -202,6 +229,7 @@ pub fn audit_record(n: u64) -> AuditRecord {
         actor: "operator".into(),
         action: "override".into(),
         target: "svc".into(),
+        seal: None,
         details: format!("batch_size={n}"),
     }
 }

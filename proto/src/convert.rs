@@ -144,8 +144,9 @@ pub fn event(target: &str, e: events::StateEvent) -> Event {
 }
 
 /// The error frame of a request `apply` refused for how it was numbered
-/// (PROTOCOL.md §5): a replay, a `sent_at` too far from the leader's
-/// stamp, or one session too many. `None` for any other refusal.
+/// or signed (PROTOCOL.md §5): a replay, a `sent_at` too far from the
+/// leader's stamp, one session too many, a signature that does not verify
+/// or is missing. `None` for any other refusal.
 pub fn origin_error(e: &CommandError) -> Option<ErrorCode> {
     match e {
         CommandError::Replay { last_seq, .. } => Some(ErrorCode::Replay {
@@ -162,6 +163,7 @@ pub fn origin_error(e: &CommandError) -> Option<ErrorCode> {
         CommandError::TooManySessions { .. } => Some(ErrorCode::RateLimited {
             retry_after_ms: arqonbus_core::sessions::SESSION_IDLE_MS / 10,
         }),
+        CommandError::Unauthenticated(_) => Some(ErrorCode::Unauthenticated),
         _ => None,
     }
 }

@@ -287,7 +287,7 @@ async fn run_writes(g: &GlobalArgs, args: WritesArgs) -> anyhow::Result<i32> {
             true => &["--signing-required", "false"],
             false => &[],
         };
-        let (c, _) = cluster::start_with(&exe, dir.path(), extra).await?;
+        let (c, _) = cluster::start_with(&exe, dir.path(), extra, !args.unsigned).await?;
         let signing = if args.unsigned { "unsigned" } else { "signed" };
         cluster_desc = format!("three local nodes under {}, {signing}", base.display());
         let connect = || {

@@ -160,6 +160,7 @@ async fn propose(raft: &Raft<TypeConfig>, node: NodeId, mut batch: Vec<Queued>) 
         },
         at_ms,
         origin: None,
+        seal: None,
         op: Op::Batch(commands),
     };
     match write(raft, envelope).await {
@@ -209,6 +210,7 @@ mod tests {
             },
             at_ms: 1,
             origin: None,
+            seal: None,
             op: Op::SecurityEvent {
                 identity: "x".into(),
                 role: Role::Viewer,

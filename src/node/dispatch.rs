@@ -76,7 +76,7 @@ pub(super) async fn handle(
     request: Request,
 ) -> Reply {
     let identity = &caller.identity;
-    let sender = Sender::client(identity, envelope);
+    let sender = Sender::client(identity, caller.key.as_deref(), envelope, &request);
     let reply = match request {
         Request::Operate(op) => operate::operate(node, &sender, op)
             .await

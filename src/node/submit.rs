@@ -1,16 +1,17 @@
 //! How a handler changes the replicated state: a command stamped with the
-//! sender, how the sender numbered the request (checked against replays in
-//! `apply`) and the leader's clock, proposed through the batcher, answered
+//! sender, how the sender numbered and signed the request (checked again
+//! in `apply`) and the leader's clock, proposed through the batcher, answered
 //! with what `apply` returned.
 
 use super::batcher::WriteError;
 use super::leadership::{leader_check, not_leader};
 use super::reply::Reject;
 use super::Node;
+use arqonbus_core::seal::Seal;
 use arqonbus_core::sessions::Origin;
 use arqonbus_core::{Actor, Command, CommandResult, Op};
 use arqonbus_proto::error::ErrorCode;
-use arqonbus_proto::Envelope;
+use arqonbus_proto::{Envelope, Request};
 use arqonbus_transport::Identity;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,15 +25,33 @@ pub(super) fn now_ms() -> u64 {
 }
 
 /// Who asks for a change: the certificate's identity and, for a client's
-/// request, how its envelope numbered it.
+/// request, how its envelope numbered it and its signature (which `apply`
+/// verifies again and the audit chain keeps).
 pub(super) struct Sender<'a> {
     pub identity: &'a Identity,
     pub origin: Option<Origin>,
+    pub seal: Option<Seal>,
 }
 
 impl<'a> Sender<'a> {
-    /// A client's request, numbered by its envelope.
-    pub fn client(identity: &'a Identity, envelope: &Envelope) -> Self {
+    /// A client's request, numbered by its envelope; sealed when it is
+    /// signed (`key`: the connection's certificate key).
+    pub fn client(
+        identity: &'a Identity,
+        key: Option<&[u8]>,
+        envelope: &Envelope,
+        request: &Request,
+    ) -> Self {
+        let seal = match (&envelope.signature, key) {
+            (Some(signature), Some(key)) => {
+                request.signed_bytes(envelope).ok().map(|signed| Seal {
+                    key: key.to_vec(),
+                    signature: signature.bytes.clone(),
+                    signed,
+                })
+            }
+            _ => None,
+        };
         Sender {
             identity,
             origin: Some(Origin {
@@ -40,6 +59,7 @@ impl<'a> Sender<'a> {
                 seq: envelope.seq,
                 sent_at_ms: envelope.sent_at.0,
             }),
+            seal,
         }
     }
 
@@ -48,6 +68,7 @@ impl<'a> Sender<'a> {
         Sender {
             identity,
             origin: None,
+            seal: None,
         }
     }
 }
@@ -67,6 +88,7 @@ pub(super) async fn submit(
         at_ms: now_ms(),
         op,
         origin: sender.origin,
+        seal: sender.seal.clone(),
     };
     super::deadline::mark_proposed();
     node.batcher.submit(command).await.map_err(|e| match &e {

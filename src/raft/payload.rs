@@ -95,6 +95,7 @@ mod tests {
             },
             at_ms: 1,
             origin: None,
+            seal: None,
             op: Op::SecurityEvent {
                 identity: "x".into(),
                 role: Role::Viewer,

@@ -15,6 +15,7 @@ fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
         },
         at_ms,
         origin: None,
+        seal: None,
         op,
     }
 }

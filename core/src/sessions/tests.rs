@@ -4,7 +4,7 @@
 use super::*;
 use crate::machine::State;
 use crate::role::Role;
-use crate::testing::{cmd, numbered, sample_override, spec, with_target};
+use crate::testing::{cmd, sample_override, signed, spec, with_target};
 use crate::{Command, Op, Outcome, ParamValue};
 
 fn origin(session: u64, seq: u64, sent_at_ms: i64) -> Origin {
@@ -94,8 +94,8 @@ fn idle_sessions_expire_in_leader_time_and_the_table_is_bounded() {
 
 #[test]
 fn apply_refuses_a_replayed_command_and_changes_nothing_on_either_replica() {
-    let first = numbered(sample_override(48), 9, 1);
-    let mut later = numbered(sample_override(96), 9, 2);
+    let first = signed(sample_override(48), 9, 1, 1);
+    let mut later = signed(sample_override(96), 9, 2, 1);
     later.at_ms = first.at_ms + 1;
     let log: Vec<Command> = vec![first.clone(), later, {
         // The first override again (recorded, replayed after a leader
@@ -133,7 +133,7 @@ fn apply_refuses_a_replayed_command_and_changes_nothing_on_either_replica() {
 #[test]
 fn the_exact_resend_of_a_decided_proposal_still_gets_its_decision() {
     let mut s = with_target();
-    let p = numbered(
+    let p = signed(
         cmd(
             Role::Proposer,
             2,
@@ -142,6 +142,7 @@ fn the_exact_resend_of_a_decided_proposal_still_gets_its_decision() {
             },
         ),
         4,
+        1,
         1,
     );
     let decided = s.apply(&p).result;
@@ -161,7 +162,7 @@ fn the_exact_resend_of_a_decided_proposal_still_gets_its_decision() {
         })
     );
     // Another proposal under the same (session, seq) is a replay.
-    let other = numbered(
+    let other = signed(
         cmd(
             Role::Proposer,
             3,
@@ -170,6 +171,7 @@ fn the_exact_resend_of_a_decided_proposal_still_gets_its_decision() {
             },
         ),
         4,
+        1,
         1,
     );
     assert!(matches!(
