@@ -139,8 +139,11 @@ impl Gates {
         decided: impl Fn(&str) -> bool,
         signing: impl Fn(About<'_>) -> Option<bool>,
     ) -> Result<Passed, GateError> {
-        let must_sign = signing::must_sign(request, self.settings.signing_required, signing);
-        let who = authenticate(identity, key, must_sign)?;
+        // Asked of the replicated state only when it matters: a keyless
+        // certificate, or an unsigned request past authorization. A flood
+        // of signed or forbidden requests never takes the state's lock.
+        let must_sign = || signing::must_sign(request, self.settings.signing_required, &signing);
+        let who = authenticate(identity, key, key.is_none() && must_sign())?;
         let (class, units) = rate::class(request);
         self.rate
             .take(&who.identity.name, who.identity.role, class, units)?;
@@ -156,7 +159,8 @@ impl Gates {
             envelope.seq,
             Instant::now(),
         );
-        check_signature(who.key, envelope, request, must_sign)?;
+        let unsigned_must_sign = envelope.signature.is_none() && must_sign();
+        check_signature(who.key, envelope, request, unsigned_must_sign)?;
         match (replayed, request) {
             (Ok(()), _) => Ok(Passed::Fresh),
             (Err(GateError::Replay { .. }), Request::Proposal(p)) if decided(&p.proposal_id) => {
