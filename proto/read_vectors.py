@@ -6,7 +6,9 @@ bincode values, every message type's fields in the spec's order), turns
 it into the JSON view of PROTOCOL.md section 10, and requires it to equal
 the vector's .json file. Recomputes the audit chain of every
 `audit_entries` vector with the hash of section 6.13.1, from genesis to
-its head. Python 3 standard library only.
+its head, and verifies the Ed25519 signature a signed (format-2) entry
+keeps. Python 3 standard library only, except the signatures: they are
+checked when the `cryptography` package is installed, and said so.
 
     python3 proto/read_vectors.py [VECTOR_DIR]
 
@@ -368,6 +370,10 @@ OPERATE = tagged(
 )
 
 
+# A signed entry's seal: the signer's key, the signature, the bytes signed.
+SEAL = record(("key", Reader.byte_string), ("signature", Reader.byte_string), ("signed", Reader.byte_string))
+
+
 def audit_entry(r):
     """AuditEntry; kept raw for the chain check, `at` in JSON."""
     e = record(
@@ -379,10 +385,14 @@ def audit_entry(r):
         ("details", TEXT),
         ("prev_hash", lambda r: r.take(32)),
         ("hash", lambda r: r.take(32)),
+        ("seal", option(SEAL)),
     )(r)
     r.audit.append(e)
-    view = {k: v for k, v in e.items() if k != "at_ms"}
-    return {**view, "at": rfc3339(e["at_ms"]), "prev_hash": e["prev_hash"].hex(), "hash": e["hash"].hex()}
+    view = {k: v for k, v in e.items() if k not in ("at_ms", "seal")}
+    view = {**view, "at": rfc3339(e["at_ms"]), "prev_hash": e["prev_hash"].hex(), "hash": e["hash"].hex()}
+    if e["seal"] is not None:
+        view["seal"] = {k: v.hex() for k, v in e["seal"].items()}
+    return view
 
 
 NODE_STATUS = record(
@@ -665,8 +675,12 @@ def hash_input(e):
         b = s.encode("utf-8")
         return len(b).to_bytes(8, "big") + b
 
-    return (
-        b"\x01"
+    def blob(b):
+        return len(b).to_bytes(8, "big") + b
+
+    seal = e["seal"]
+    unsigned = (
+        (b"\x01" if seal is None else b"\x02")
         + b"arqonbus-audit\x00"
         + e["index"].to_bytes(8, "big")
         + e["at_ms"].to_bytes(8, "big")
@@ -676,20 +690,41 @@ def hash_input(e):
         + text(e["details"])
         + e["prev_hash"]
     )
+    if seal is None:
+        return unsigned
+    return unsigned + blob(seal["key"]) + blob(seal["signature"]) + blob(seal["signed"])
+
+
+def check_seal(e):
+    """A format-2 entry's signature, where a verifier of Ed25519 is at hand
+    (the `cryptography` package); returns whether it was checked."""
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:
+        return False
+    seal = e["seal"]
+    try:
+        Ed25519PublicKey.from_public_bytes(seal["key"]).verify(seal["signature"], seal["signed"])
+    except (InvalidSignature, ValueError):
+        raise Malformed(f"audit entry {e['index']}: its signature does not verify")
+    return True
 
 
 def check_chain(entries):
     """Verifies a chain from genesis; returns its head hash."""
     if not entries or entries[0]["index"] != 1:
         raise Malformed("an audit chain must start at index 1")
-    prev = bytes(32)
+    prev, signed = bytes(32), 0
     for expected, e in enumerate(entries, start=1):
         if e["index"] != expected or e["prev_hash"] != prev:
             raise Malformed(f"audit entry {e['index']} does not follow entry {expected - 1}")
         if hashlib.sha256(hash_input(e)).digest() != e["hash"]:
             raise Malformed(f"audit entry {e['index']}: hash does not match")
+        if e["seal"] is not None:
+            signed += check_seal(e)
         prev = e["hash"]
-    return prev.hex()
+    return prev.hex() + (f", {signed} signature(s) verified" if signed else "")
 
 
 # ---- Section 10: comparing with the JSON view -----------------------------

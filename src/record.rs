@@ -5,8 +5,11 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// The version of every record written by this release.
-pub const FORMAT: u8 = 1;
+/// The version of every record written by this release. 2: a command
+/// carries its client's session and sequence number, and the state the
+/// replay marks (Security I); a format-1 log is refused by name rather
+/// than misread.
+pub const FORMAT: u8 = 2;
 
 /// The most a persisted record may decode to (a full state snapshot).
 const LIMIT: usize = 1 << 30;

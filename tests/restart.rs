@@ -106,6 +106,8 @@ fn command(at_ms: u64, op: Op) -> Command {
             role: Role::Operator,
         },
         at_ms,
+        origin: None,
+        seal: None,
         op,
     }
 }

@@ -1,13 +1,17 @@
 //! Commands: what goes into the Raft log, and what `apply` answers.
 //!
-//! Every command carries who sent it (from the certificate) and the time the
-//! leader stamped on it; `apply` never reads a clock.
+//! Every command carries who sent it (from the certificate), the time the
+//! leader stamped on it (`apply` never reads a clock) and, for a client's
+//! request, how the client numbered it (its session and sequence number,
+//! which `apply` checks against replays: `sessions`).
 
 use crate::constraints::{ConstraintSet, Problem, Violation};
 use crate::policy::Policy;
 use crate::proposal::{Decision, ProposalSpec, Verdict};
 use crate::role::{Permission, Role};
+use crate::seal::Seal;
 use crate::security::SecuritySummary;
+use crate::sessions::Origin;
 use crate::value::ParamValue;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -26,6 +30,14 @@ pub struct Command {
     /// Unix milliseconds, stamped by the leader when it accepted the command.
     pub at_ms: u64,
     pub op: Op,
+    /// The client's session, sequence number and clock, for a client's
+    /// request; `None` for what a node proposes itself (expiry, security
+    /// summaries).
+    pub origin: Option<Origin>,
+    /// The client's signature of the request, with its key and the bytes
+    /// signed, when it was signed: `apply` verifies it again, and the
+    /// audit entry keeps it.
+    pub seal: Option<Seal>,
 }
 
 /// What a command asks for.
@@ -259,6 +271,20 @@ pub enum CommandError {
     LiveOutOfBounds(Vec<String>),
     #[error("target `{0}` has no approved candidate to roll back")]
     NothingToRollBack(String),
+    #[error("session {session:#x}: sequence number at or below {last_seq} already applied")]
+    Replay { session: u64, last_seq: u64 },
+    #[error("sent at {sent_at_ms} ms, further than {max_skew_ms} ms from the cluster's time ({now_ms} ms)")]
+    StaleRequest {
+        sent_at_ms: i64,
+        now_ms: u64,
+        max_skew_ms: u64,
+    },
+    #[error(
+        "{identity} has too many sessions in use (at most {limit}); retry when one has been idle"
+    )]
+    TooManySessions { identity: String, limit: usize },
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

@@ -8,9 +8,10 @@
 //! already, `events` the numbered event stream of each target, `terms` the
 //! rollout terms an approval announces, `role` who
 //! may do what, `security` the summaries of refused attempts a node
-//! reports, `audit` the hash chain every decision is recorded in, and
-//! `rollout` the rules a rollout follows (its verdict, and the reservoirs
-//! of samples the verdict reads).
+//! reports, `sessions` the clients' sequence numbers replays are checked
+//! against, `seal` the signatures state changes carry, `audit` the hash
+//! chain every decision is recorded in, and `rollout` the rules a rollout
+//! follows (its verdict, and the reservoirs of samples the verdict reads).
 //!
 //! The node (the `arqonbus` package) stores and replicates this state; it
 //! never decides anything itself.
@@ -29,7 +30,9 @@ pub mod proposal;
 pub mod role;
 pub mod rollout;
 pub mod rules;
+pub mod seal;
 pub mod security;
+pub mod sessions;
 pub mod terms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

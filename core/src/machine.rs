@@ -11,6 +11,8 @@ use crate::constraints::ConstraintSet;
 use crate::decided::DecidedTable;
 use crate::events::EventLog;
 use crate::policy::Policy;
+use crate::seal::Seal;
+use crate::sessions::Sessions;
 use crate::value::ParamValue;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -79,6 +81,8 @@ pub struct State {
     pub last_at_ms: u64,
     /// Where the audit chain stands.
     pub audit: AuditHead,
+    /// The sequence numbers clients' sessions have used (replays refused).
+    pub sessions: Sessions,
 }
 
 /// The result of applying one log entry: the answer and its audit entries.
@@ -99,7 +103,7 @@ impl State {
                     .map(|inner| match inner.op {
                         Op::Batch(_) => {
                             let err = CommandError::NestedBatch;
-                            self.note(inner, "invalid", err.to_string(), &mut audit);
+                            self.note(inner, "invalid", err.to_string(), None, &mut audit);
                             Err(err)
                         }
                         _ => self.apply_one(inner, &mut audit),
@@ -119,13 +123,20 @@ impl State {
             action: "membership".into(),
             target: String::new(),
             details,
+            seal: None,
         })
     }
 
     fn apply_one(&mut self, command: &Command, audit: &mut Vec<AuditEntry>) -> CommandResult {
         self.last_at_ms = self.last_at_ms.max(command.at_ms);
         if let Err(err) = authorize(&command.actor, &command.op) {
-            self.note(command, "forbidden", err.to_string(), audit);
+            self.note(command, "forbidden", err.to_string(), None, audit);
+            return Err(err);
+        }
+        if let Err(err) = self.check_sender(command) {
+            // Not verified (or refused): the chain keeps no seal of it.
+            let details = format!("{}: {err}", command.op.action());
+            self.note(command, "refused", details, None, audit);
             return Err(err);
         }
         let result = match &command.op {
@@ -193,8 +204,57 @@ impl State {
             (Ok(outcome), _) => (command.op.action(), describe(outcome)),
             (Err(err), _) => ("refused", format!("{}: {err}", command.op.action())),
         };
-        self.note(command, action, details, audit);
+        // Verified by `check_sender`: the entry keeps it (format 2).
+        self.note(command, action, details, command.seal.clone(), audit);
         result
+    }
+
+    /// Refuses a client request whose signature does not verify (again:
+    /// whichever node proposed it), an unsigned one where the target's
+    /// policy requires signing, and a replayed or stale one; records a new
+    /// one's sequence number. The exact re-send of a decided proposal
+    /// passes unrecorded: `propose` answers it with the recorded decision.
+    fn check_sender(&mut self, command: &Command) -> Result<(), CommandError> {
+        self.sessions.expire(self.last_at_ms);
+        let Some(origin) = &command.origin else {
+            return Ok(());
+        };
+        match &command.seal {
+            Some(seal) => seal
+                .check(Some(origin))
+                .map_err(|e| CommandError::Unauthenticated(e.to_string()))?,
+            None if self.signing_required(&command.op) => {
+                return Err(CommandError::Unauthenticated(
+                    "the target's policy requires state changes to be signed".into(),
+                ))
+            }
+            None => {}
+        }
+        let identity = &command.actor.identity;
+        match self.sessions.accept(identity, origin, command.at_ms) {
+            Err(CommandError::Replay { .. })
+                if matches!(&command.op, Op::Propose { proposal }
+                    if self.decided.get(&proposal.proposal_id).is_some()) =>
+            {
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the target a command is about requires signed changes
+    /// (`[security] signing_required`). A target not known yet has no
+    /// policy: the node that proposed the command judged it.
+    fn signing_required(&self, op: &Op) -> bool {
+        let target = match op {
+            Op::Approve { proposal_id, .. } | Op::RejectPending { proposal_id, .. } => {
+                self.decided.get(proposal_id).map(|d| d.target.as_str())
+            }
+            op => Some(op.target()),
+        };
+        target
+            .and_then(|t| self.targets.get(t))
+            .is_some_and(|t| t.policy.security.signing_required)
     }
 
     fn note(
@@ -202,6 +262,7 @@ impl State {
         command: &Command,
         action: &str,
         details: String,
+        seal: Option<Seal>,
         audit: &mut Vec<AuditEntry>,
     ) {
         audit.push(self.append(AuditRecord {
@@ -210,6 +271,7 @@ impl State {
             action: action.to_string(),
             target: command.op.target().to_string(),
             details,
+            seal,
         }));
     }
 

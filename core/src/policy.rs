@@ -5,7 +5,7 @@
 //! A format-1 file gets [`Policy::default`]: no step limit, no envelope
 //! (every change inside the hard range is approved at once), no rules and
 //! no guardrails — the behaviour format 1 always had. The `[security]`
-//! table is parsed and stored here; the security work enforces it.
+//! table is stored here; a node's gates read it (`signing_required`).
 
 use crate::role::Role;
 use crate::rules::Compiled;
@@ -207,7 +207,8 @@ impl Default for ApprovalPolicy {
     }
 }
 
-/// `[security]`: parsed and stored; enforced by the security work.
+/// `[security]`: whether state changes about the target must be signed
+/// (the node's signature gate reads it from the replicated state).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecurityPolicy {
     pub signing_required: bool,

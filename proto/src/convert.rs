@@ -148,10 +148,38 @@ pub fn event(target: &str, e: events::StateEvent) -> Event {
     }
 }
 
+/// The error frame of a request `apply` refused for how it was numbered
+/// or signed (PROTOCOL.md §5): a replay, a `sent_at` too far from the
+/// leader's stamp, one session too many, a signature that does not verify
+/// or is missing. `None` for any other refusal.
+pub fn origin_error(e: &CommandError) -> Option<ErrorCode> {
+    match e {
+        CommandError::Replay { last_seq, .. } => Some(ErrorCode::Replay {
+            last_seq: *last_seq,
+        }),
+        CommandError::StaleRequest {
+            now_ms,
+            max_skew_ms,
+            ..
+        } => Some(ErrorCode::StaleTimestamp {
+            server_time: millis(*now_ms),
+            max_skew_ms: *max_skew_ms,
+        }),
+        CommandError::TooManySessions { .. } => Some(ErrorCode::RateLimited {
+            retry_after_ms: arqonbus_core::sessions::SESSION_IDLE_MS / 10,
+        }),
+        CommandError::Unauthenticated(_) => Some(ErrorCode::Unauthenticated),
+        _ => None,
+    }
+}
+
 /// The error code (and message) of a proposal `apply` refused, or `None`
 /// where the refusal is not the sender's to fix (an internal error).
 pub fn proposal_error(e: CommandError, proposal_id: &str) -> (Option<ErrorCode>, String) {
     let message = truncate(e.to_string(), MAX_TEXT_LEN);
+    if let Some(code) = origin_error(&e) {
+        return (Some(code), message);
+    }
     let code = match e {
         CommandError::Forbidden { .. } => Some(ErrorCode::Forbidden),
         CommandError::Conflict(_) | CommandError::RetryRestamped { .. } => {
@@ -187,9 +215,10 @@ pub fn proposal_error(e: CommandError, proposal_id: &str) -> (Option<ErrorCode>,
 }
 
 /// The typed error of an operator edit `apply` refused by a guard
-/// (`active_proposal`, `live_out_of_bounds`) or the role check: the same
-/// frame whichever request carried the edit, `operate` or `workflow`.
-/// `None` for a refusal answered as `refused`.
+/// (`active_proposal`, `live_out_of_bounds`), the role check or the
+/// sender's own request (`origin_error`: replay, staleness, signature):
+/// the same frame whichever request carried the edit, `operate` or
+/// `workflow`. `None` for a refusal answered as `refused`.
 pub fn guard_error(e: &CommandError) -> Option<ErrorCode> {
     match e {
         CommandError::Forbidden { .. } => Some(ErrorCode::Forbidden),
@@ -199,7 +228,7 @@ pub fn guard_error(e: &CommandError) -> Option<ErrorCode> {
         CommandError::LiveOutOfBounds(parameters) => Some(ErrorCode::LiveOutOfBounds {
             parameters: parameters.clone(),
         }),
-        _ => None,
+        _ => origin_error(e),
     }
 }
 

@@ -15,6 +15,7 @@ use super::operator::{Member, NodeStatus, OperatorReply, OperatorRequest};
 use super::UnixMillis;
 use arqonbus_core::audit::{AuditEntry, Hash};
 use arqonbus_core::constraints::{ConstraintSet, ParamConstraint, Violation};
+use arqonbus_core::seal::Seal;
 
 /// One parameter's constraint, tagged with its `kind` as in a constraint
 /// file.
@@ -110,6 +111,40 @@ pub struct JsonAuditEntry {
     pub prev_hash: String,
     /// Lowercase hex.
     pub hash: String,
+    /// A signed state change's signature, left out when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<JsonSeal>,
+}
+
+/// A [`Seal`] in JSON: its three byte strings as lowercase hex.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonSeal {
+    pub key: String,
+    pub signature: String,
+    pub signed: String,
+}
+
+impl JsonSeal {
+    fn from_wire(s: &Seal) -> Self {
+        JsonSeal {
+            key: hex::encode(&s.key),
+            signature: hex::encode(&s.signature),
+            signed: hex::encode(&s.signed),
+        }
+    }
+
+    fn to_wire(&self) -> Result<Seal, CodecError> {
+        let bytes = |field: &str, text: &str| {
+            hex::decode(text)
+                .map_err(|e| CodecError::invalid(format!("seal.{field}"), e.to_string()))
+        };
+        Ok(Seal {
+            key: bytes("key", &self.key)?,
+            signature: bytes("signature", &self.signature)?,
+            signed: bytes("signed", &self.signed)?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,6 +245,7 @@ impl JsonAuditEntry {
             details: e.details.clone(),
             prev_hash: hex::encode(e.prev_hash),
             hash: hex::encode(e.hash),
+            seal: e.seal.as_ref().map(JsonSeal::from_wire),
         })
     }
 
@@ -225,6 +261,7 @@ impl JsonAuditEntry {
             details: self.details.clone(),
             prev_hash: hash_from_hex("prev_hash", &self.prev_hash)?,
             hash: hash_from_hex("hash", &self.hash)?,
+            seal: self.seal.as_ref().map(JsonSeal::to_wire).transpose()?,
         })
     }
 }

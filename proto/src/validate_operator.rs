@@ -16,6 +16,7 @@ use super::validate::{
 use super::UnixMillis;
 use arqonbus_core::audit::AuditEntry;
 use arqonbus_core::constraints::{ConstraintSet, ParamConstraint, Violation};
+use arqonbus_core::seal::{KEY_LEN, SIGNATURE_LEN};
 
 type R = Result<(), CodecError>;
 
@@ -261,7 +262,31 @@ fn audit_entry(f: &str, e: &AuditEntry) -> R {
     if !e.target.is_empty() {
         name(&format!("{f}.target"), &e.target)?;
     }
-    text_up_to(&format!("{f}.details"), &e.details, MAX_AUDIT_DETAILS_LEN)
+    text_up_to(&format!("{f}.details"), &e.details, MAX_AUDIT_DETAILS_LEN)?;
+    let Some(seal) = &e.seal else {
+        return Ok(());
+    };
+    // An Ed25519 key and signature; the bytes signed are a request's
+    // body and its prefix, within the request body limit.
+    let sizes = [
+        ("key", seal.key.len(), KEY_LEN, KEY_LEN),
+        (
+            "signature",
+            seal.signature.len(),
+            SIGNATURE_LEN,
+            SIGNATURE_LEN,
+        ),
+        ("signed", seal.signed.len(), 1, MAX_REQUEST_BODY_LEN + 64),
+    ];
+    for (field, len, min, max) in sizes {
+        if len < min || len > max {
+            return Err(CodecError::invalid(
+                format!("{f}.seal.{field}"),
+                format!("{len} bytes, expected {min}..={max}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn node_status(s: &NodeStatus) -> R {

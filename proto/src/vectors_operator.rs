@@ -11,8 +11,11 @@ use super::reply::{Decision, Reply};
 use super::vectors::{approval, at, env, map, status, T0, TARGET};
 use arqonbus_core::audit::AuditEntry;
 use arqonbus_core::constraints::{ConstraintSet, ParamConstraint, Violation};
+use arqonbus_core::seal::Seal;
+use arqonbus_core::sessions::Origin;
 use arqonbus_core::value::ParamValue;
 use arqonbus_core::{Actor, Command, Op, Role, State};
+use ring::signature::{Ed25519KeyPair, KeyPair};
 
 fn constraints() -> ConstraintSet {
     ConstraintSet {
@@ -60,9 +63,11 @@ fn member(node_id: u64) -> Member {
 }
 
 /// The audit chain of a fresh cluster after three commands, as the
-/// replicated state writes it: constraints set, an override, and a
-/// viewer's override that `apply` refuses as forbidden. The hashes are
-/// real and the last one is the head.
+/// replicated state writes it: constraints set, an override, a viewer's
+/// override that `apply` refuses as forbidden, and a signed override,
+/// whose entry keeps its seal (format 2). The hashes and the signature
+/// are real (the key is Ed25519 from the seed 0x42 × 32) and the last
+/// hash is the head.
 fn audit() -> Vec<AuditEntry> {
     let command = |minutes: u64, identity: &str, role, op| Command {
         actor: Actor {
@@ -70,6 +75,8 @@ fn audit() -> Vec<AuditEntry> {
             role,
         },
         at_ms: T0.unsigned_abs() + minutes * 60_000,
+        origin: None,
+        seal: None,
         op,
     };
     let set = |batch, temp| Op::SetParameters {
@@ -90,10 +97,51 @@ fn audit() -> Vec<AuditEntry> {
         ),
         command(1, "alice", Role::Operator, set(48, 0.6)),
         command(2, "mallory", Role::Viewer, set(256, 1.5)),
+        signed_override(command(3, "alice", Role::Operator, set(64, 0.7))),
     ]
     .iter()
     .flat_map(|c| state.apply(c).audit)
     .collect()
+}
+
+/// `command` as the node proposes the signed `set_parameters` it stands
+/// for: numbered by its envelope (seq 13, sent at its own time) and sealed
+/// with the signature of the request's signed bytes (PROTOCOL.md §5).
+fn signed_override(command: Command) -> Command {
+    let Op::SetParameters {
+        target,
+        values,
+        expected,
+    } = &command.op
+    else {
+        return command;
+    };
+    let request = Request::Operate(OperatorRequest::SetParameters {
+        target_system: target.clone(),
+        values: values.clone(),
+        expected: expected.clone(),
+    });
+    let seconds = (command.at_ms as i64 - T0) / 1000;
+    let envelope = env(13, seconds);
+    let Ok(signed) = request.signed_bytes(&envelope) else {
+        return command;
+    };
+    let Ok(key) = Ed25519KeyPair::from_seed_unchecked(&[0x42; 32]) else {
+        return command;
+    };
+    Command {
+        origin: Some(Origin {
+            session: envelope.session,
+            seq: envelope.seq,
+            sent_at_ms: envelope.sent_at.0,
+        }),
+        seal: Some(Seal {
+            key: key.public_key().as_ref().to_vec(),
+            signature: key.sign(&signed).as_ref().to_vec(),
+            signed,
+        }),
+        ..command
+    }
 }
 
 pub(super) fn catalogue() -> Vec<(&'static str, Message)> {
@@ -250,7 +298,7 @@ pub(super) fn catalogue() -> Vec<(&'static str, Message)> {
             "operated_audit_entries",
             done(OperatorReply::AuditEntries {
                 entries: audit(),
-                head_index: 3,
+                head_index: 4,
             }),
         ),
         (

@@ -65,7 +65,7 @@ fn every_vector_reads_from_the_spec_alone_and_the_audit_head_recomputes() {
         "{stdout}"
     );
     let head = format!(
-        "ok   {AUDIT_VECTOR}.bin audit chain of 3, head {}",
+        "ok   {AUDIT_VECTOR}.bin audit chain of 4, head {}",
         audit_head()
     );
     assert!(stdout.contains(&head), "expected `{head}` in:\n{stdout}");
@@ -86,14 +86,19 @@ fn copy_of_vectors() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn the_reader_refuses_a_head_hash_that_does_not_recompute() {
     let (_tmp, dir) = copy_of_vectors();
-    // Change the last hash (the 32 bytes before head_index, 1 byte) in the
-    // frame and in its JSON alike, so only the recomputation can tell.
+    // Change the last hash (found by its bytes: the last entry's seal
+    // follows it) in the frame and in its JSON alike, so only the
+    // recomputation can tell.
     let bin_path = dir.join(format!("{AUDIT_VECTOR}.bin"));
     let mut bin = std::fs::read(&bin_path).expect("read");
-    let end = bin.len() - 1;
-    let old = hex::encode(&bin[end - 32..end]);
-    bin[end - 1] ^= 1;
-    let new = hex::encode(&bin[end - 32..end]);
+    let head = hex::decode(audit_head()).expect("hex");
+    let at = bin
+        .windows(32)
+        .position(|w| w == head.as_slice())
+        .expect("the head hash is in the frame");
+    let old = hex::encode(&bin[at..at + 32]);
+    bin[at + 31] ^= 1;
+    let new = hex::encode(&bin[at..at + 32]);
     std::fs::write(&bin_path, bin).expect("write");
     let json_path = dir.join(format!("{AUDIT_VECTOR}.json"));
     let json = std::fs::read_to_string(&json_path).expect("read");
@@ -108,7 +113,7 @@ fn the_reader_refuses_a_head_hash_that_does_not_recompute() {
     assert!(!out.status.success(), "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "FAIL {AUDIT_VECTOR}.bin: Malformed: audit entry 3: hash does not match"
+            "FAIL {AUDIT_VECTOR}.bin: Malformed: audit entry 4: hash does not match"
         )),
         "{stdout}"
     );

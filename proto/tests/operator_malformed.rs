@@ -174,9 +174,23 @@ fn replies_out_of_range() {
             head_index: head,
         }))
     };
-    assert!(encode(&audit(3, false)).is_ok());
-    assert_eq!(refused(&audit(2, false)), "entries[2].index");
+    assert!(encode(&audit(4, false)).is_ok());
+    assert_eq!(refused(&audit(3, false)), "entries[3].index");
     assert_eq!(refused(&audit(9, true)), "entries[1].index");
+    // A seal's key is an Ed25519 key: 32 bytes.
+    let Message::Reply(Reply::Operated(OperatorReply::AuditEntries { mut entries, .. })) =
+        audit(4, false)
+    else {
+        panic!("catalogue changed")
+    };
+    if let Some(seal) = entries[3].seal.as_mut() {
+        seal.key.pop();
+    }
+    let short_key = Message::Reply(Reply::Operated(OperatorReply::AuditEntries {
+        entries,
+        head_index: 4,
+    }));
+    assert_eq!(refused(&short_key), "entries[3].seal.key");
 
     let OperatorReply::NodeStatus(mut s) = reply("operated_node_status") else {
         panic!("catalogue changed")
@@ -224,4 +238,22 @@ fn json_view_is_strict() {
     let no_envelope = r#"{"message":{"type":"operate","action":"node_status"}}"#;
     let f: JsonFrame = serde_json::from_str(no_envelope).unwrap();
     assert!(f.to_wire().is_err());
+}
+
+#[test]
+fn a_seals_signed_bytes_are_one_byte_string_not_a_sequence() {
+    // The signed bytes of a constraint file run to kilobytes: more than
+    // any sequence may announce, which a byte string is not.
+    let OperatorReply::AuditEntries { mut entries, .. } = reply("operated_audit_entries") else {
+        panic!("catalogue changed")
+    };
+    if let Some(seal) = entries[3].seal.as_mut() {
+        seal.signed.resize(64 * 1024, b'x');
+    }
+    let m = Message::Reply(Reply::Operated(OperatorReply::AuditEntries {
+        entries,
+        head_index: 4,
+    }));
+    let bytes = encode(&m).expect("encodes");
+    assert_eq!(decode(&bytes).expect("decodes"), m);
 }

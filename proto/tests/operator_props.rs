@@ -84,6 +84,7 @@ fn audit() -> impl Strategy<Value = (Vec<AuditEntry>, u64)> {
                         action,
                         target,
                         details,
+                        seal: None,
                     },
                 );
                 head = e.head();

@@ -7,6 +7,7 @@ use arqonbus_client::Client;
 use arqonbus_core::constraint_file;
 use arqonbus_core::ParamValue;
 use arqonbus_proto::operator::OperatorRequest;
+use arqonbus_proto::workflow::{WorkflowReply, WorkflowRequest};
 use arqonbus_testkit::{LocalCluster, TestkitError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -86,29 +87,41 @@ pub const PARAMETER: &str = "n";
 
 /// A bootstrapped three-node cluster with one target to write to.
 pub async fn start(exe: &Path, dir: &Path) -> Result<(LocalCluster, Client)> {
-    start_with(exe, dir, &[]).await
+    start_with(exe, dir, &[], true).await
 }
 
-/// [`start`], each node given the `extra` arguments.
-pub async fn start_with(exe: &Path, dir: &Path, extra: &[&str]) -> Result<(LocalCluster, Client)> {
+/// [`start`], each node given the `extra` arguments, and the target's
+/// constraint file saying whether its changes must be `signed` (`[security]
+/// signing_required`: the target's policy decides, not the nodes').
+pub async fn start_with(
+    exe: &Path,
+    dir: &Path,
+    extra: &[&str],
+    signed: bool,
+) -> Result<(LocalCluster, Client)> {
     let mut c = LocalCluster::new(exe, dir, 3, None).await?.with_args(extra);
     c.start_all()?;
     let admin = c.client("admin")?;
     c.wait_until_up(&admin, &c.ids(), WAIT).await?;
     c.bootstrap(&admin).await?;
-    let constraints = constraint_file::parse(
-        "bench",
-        "[parameters.n]\nkind = \"int\"\nmin = 0\nmax = 1000000000000\ndefault = 0\n",
-    )
-    .map_err(|e| ClusterBenchError::Setup(e.to_string()))?;
+    let text = format!(
+        "format = 2\n[parameters.n]\nkind = \"int\"\nmin = 0\nmax = 1000000000000\ndefault = 0\n\
+         [security]\nsigning_required = {signed}\n"
+    );
+    constraint_file::parse_file("bench.toml", &text)
+        .map_err(|e| ClusterBenchError::Setup(e.to_string()))?;
     let operator = c.client("operator")?;
-    operator
-        .operate(OperatorRequest::SetConstraints {
-            target_system: TARGET.into(),
-            constraints,
-        })
-        .await?;
-    Ok((c, operator))
+    let set = WorkflowRequest::SetConstraints {
+        target_system: TARGET.into(),
+        text,
+        force: false,
+    };
+    match operator.workflow(set).await? {
+        WorkflowReply::ConstraintsSet { .. } => Ok((c, operator)),
+        other => Err(ClusterBenchError::Setup(format!(
+            "the bench target's constraints were not set: {other:?}"
+        ))),
+    }
 }
 
 fn write(n: i64) -> OperatorRequest {

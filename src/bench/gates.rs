@@ -100,7 +100,7 @@ pub fn run(iterations: u64) -> anyhow::Result<GateFigures> {
     let rate = RateLimits::new(&settings);
     let t = Instant::now();
     for _ in 0..iterations {
-        rate.take("proposer", Class::Change, 1)
+        rate.take("proposer", Role::Proposer, Class::Change, 1)
             .map_err(|e| anyhow::anyhow!("rate: {e}"))?;
     }
     let rate_limit_ns = per(iterations, t.elapsed());
@@ -133,7 +133,14 @@ pub fn run(iterations: u64) -> anyhow::Result<GateFigures> {
     let t = Instant::now();
     for (e, r) in &frames {
         gates
-            .check(&identity, Some(signer.public_key()), e, r, |_| false)
+            .check(
+                &identity,
+                Some(signer.public_key()),
+                e,
+                r,
+                |_| false,
+                |_| None,
+            )
             .map_err(|e| anyhow::anyhow!("gates: {e}"))?;
     }
     let all = per(frames.len() as u64, t.elapsed());

@@ -46,6 +46,8 @@ fn command(n: u64) -> Command {
             role: Role::Operator,
         },
         at_ms: n,
+        origin: None,
+        seal: None,
         op: Op::SetParameters {
             target: "ml-inference-service".into(),
             values: BTreeMap::from([("batch_size".to_string(), ParamValue::Int((n % 256) as i64))]),

@@ -1,5 +1,6 @@
 //! `arqonbus audit tail|verify`. `verify` fetches every entry and
-//! recomputes every hash itself: it does not take the server's word. It
+//! recomputes every hash and re-verifies every signature a signed entry
+//! keeps, itself: it does not take the server's word. It
 //! starts at genesis, or at a checkpoint given as `INDEX:HASH` (the head
 //! an earlier run printed); entries it cannot get from there on are a
 //! `gap FROM..TO`, and a failure.
@@ -19,7 +20,7 @@ use clap::{Args, Subcommand};
 pub enum Audit {
     /// Print the newest entries.
     Tail(Tail),
-    /// Fetch the whole chain and check every hash and link.
+    /// Fetch the whole chain and check every hash, link and signature.
     Verify(VerifyArgs),
 }
 

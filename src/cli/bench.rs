@@ -291,7 +291,7 @@ async fn run_writes(g: &GlobalArgs, args: WritesArgs) -> anyhow::Result<i32> {
             true => &["--signing-required", "false"],
             false => &[],
         };
-        let (c, _) = cluster::start_with(&exe, dir.path(), extra).await?;
+        let (c, _) = cluster::start_with(&exe, dir.path(), extra, !args.unsigned).await?;
         let signing = if args.unsigned { "unsigned" } else { "signed" };
         cluster_desc = format!("three local nodes under {}, {signing}", base.display());
         let connect = || {
@@ -347,7 +347,7 @@ async fn run_decisions(g: &GlobalArgs, args: DecisionsArgs) -> anyhow::Result<i3
         true => &["--signing-required", "false"],
         false => &[],
     };
-    let (c, operator) = cluster::start_with(&exe, dir.path(), extra).await?;
+    let (c, operator) = cluster::start_with(&exe, dir.path(), extra, !args.unsigned).await?;
     decisions::load(&operator, !args.unsigned).await?;
     let connect = || {
         let creds = arqonbus_transport::TlsCredentials::from_dir(&c.cert_dir(), "proposer")

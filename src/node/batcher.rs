@@ -159,6 +159,8 @@ async fn propose(raft: &Raft<TypeConfig>, node: NodeId, mut batch: Vec<Queued>) 
             role: Role::Node,
         },
         at_ms,
+        origin: None,
+        seal: None,
         op: Op::Batch(commands),
     };
     match write(raft, envelope).await {
@@ -207,6 +209,8 @@ mod tests {
                 role: Role::Operator,
             },
             at_ms: 1,
+            origin: None,
+            seal: None,
             op: Op::SecurityEvent {
                 identity: "x".into(),
                 role: Role::Viewer,

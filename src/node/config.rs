@@ -144,8 +144,8 @@ impl NodeConfig {
         if let Some(limit) = self.limits.problem() {
             return bad(format!("limits.{limit} must be positive"));
         }
-        if let Some(setting) = self.security.problem() {
-            return bad(format!("security.{setting} must be positive"));
+        if let Some(problem) = self.security.problem() {
+            return bad(format!("security.{problem}"));
         }
         Ok(())
     }

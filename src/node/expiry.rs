@@ -5,7 +5,7 @@
 //! stale leader's attempt changes nothing; a new leader picks up where the
 //! old one stopped, because the pending set is in the replicated state.
 
-use super::submit::{now_ms, submit};
+use super::submit::{now_ms, submit, Sender};
 use super::Node;
 use arqonbus_core::Op;
 use arqonbus_transport::Identity;
@@ -28,7 +28,7 @@ pub(super) async fn run(node: Node) {
             let op = Op::Expire {
                 proposal_id: proposal_id.clone(),
             };
-            match submit(&node, &Identity::node(node.id), op).await {
+            match submit(&node, &Sender::node(&Identity::node(node.id)), op).await {
                 Ok(Ok(_)) => {
                     tracing::info!(target: "arqonbus::approval", node = node.id, proposal = %proposal_id, "pending proposal expired")
                 }

@@ -6,7 +6,7 @@
 
 use super::leadership::read_barrier;
 use super::reply::{internal, Reject};
-use super::submit::submit;
+use super::submit::{submit, Sender};
 use super::{membership, propose, Node};
 use crate::raft::NodeId;
 use arqonbus_core::audit::AuditEntry;
@@ -14,12 +14,11 @@ use arqonbus_core::{CommandError, Op, Outcome};
 use arqonbus_proto::convert;
 use arqonbus_proto::limits::{MAX_AUDIT_ENTRIES, MAX_FRAME_LEN};
 use arqonbus_proto::operator::{Member, NodeRole, NodeStatus, OperatorReply, OperatorRequest};
-use arqonbus_transport::Identity;
 use openraft::ServerState;
 
 pub(super) async fn operate(
     node: &Node,
-    identity: &Identity,
+    sender: &Sender<'_>,
     op: OperatorRequest,
 ) -> Result<OperatorReply, Reject> {
     match op {
@@ -29,7 +28,7 @@ pub(super) async fn operate(
         } => {
             write(
                 node,
-                identity,
+                sender,
                 Op::SetConstraints {
                     target: target_system,
                     constraints,
@@ -44,7 +43,7 @@ pub(super) async fn operate(
         } => {
             write(
                 node,
-                identity,
+                sender,
                 Op::SetParameters {
                     target: target_system,
                     values,
@@ -150,8 +149,8 @@ fn fit_in_a_frame(mut entries: Vec<AuditEntry>) -> Vec<AuditEntry> {
 const FRAME_HEADROOM: usize = 64;
 
 /// Proposes an operator command and turns `apply`'s answer into a reply.
-async fn write(node: &Node, identity: &Identity, op: Op) -> Result<OperatorReply, Reject> {
-    let result = submit(node, identity, op).await?;
+async fn write(node: &Node, sender: &Sender<'_>, op: Op) -> Result<OperatorReply, Reject> {
+    let result = submit(node, sender, op).await?;
     match result {
         Ok(Outcome::ConstraintsSet {
             target,

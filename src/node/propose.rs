@@ -8,7 +8,7 @@
 
 use super::leadership::read_barrier;
 use super::reply::{internal, Reject};
-use super::submit::submit;
+use super::submit::{submit, Sender};
 use super::Node;
 use arqonbus_core::{Op, Outcome};
 use arqonbus_proto::convert::{self, approval, status};
@@ -17,18 +17,17 @@ use arqonbus_proto::limits::{truncate, MAX_LISTED_PROPOSALS, MAX_TEXT_LEN};
 use arqonbus_proto::message::{Proposal, StatusQuery};
 use arqonbus_proto::operator::OperatorReply;
 use arqonbus_proto::Reply;
-use arqonbus_transport::Identity;
 
 /// `proposal` → `approval`, or an error frame for what was not decided.
 pub(super) async fn proposal(
     node: &Node,
-    identity: &Identity,
+    sender: &Sender<'_>,
     p: Proposal,
 ) -> Result<Reply, Reject> {
     let id = p.proposal_id.clone();
     match submit(
         node,
-        identity,
+        sender,
         Op::Propose {
             proposal: convert::spec(p),
         },

@@ -11,7 +11,7 @@
 //! `debug`; each report logs one line. New kinds are a variant of
 //! [`Kind`] and need nothing else.
 
-use super::submit::submit;
+use super::submit::{submit, Sender};
 use super::Node;
 use crate::raft::peer::{PeerRequest, PeerResponse};
 use arqonbus_core::security::{
@@ -190,7 +190,7 @@ pub(super) async fn record(
     reporter: &Identity,
     summary: SecuritySummary,
 ) -> Result<(), String> {
-    match submit(node, reporter, Op::SecuritySummary(summary)).await {
+    match submit(node, &Sender::node(reporter), Op::SecuritySummary(summary)).await {
         Ok(Ok(Outcome::Recorded)) => Ok(()),
         Ok(other) => Err(format!("refused: {other:?}")),
         Err((code, message)) => Err(format!("{}: {message}", code.name())),

@@ -141,8 +141,11 @@ async fn client_stream(
         return; // shutting down
     };
     let deadline = super::dispatch::deadline(node, &request);
-    let reply =
-        super::deadline::within(deadline, super::dispatch::handle(node, caller, request)).await;
+    let reply = super::deadline::within(
+        deadline,
+        super::dispatch::handle(node, caller, &envelope, request),
+    )
+    .await;
     answer(node, &mut send, reply).await;
 }
 

@@ -5,7 +5,7 @@
 
 use super::leadership::read_barrier;
 use super::reply::{internal, Reject};
-use super::submit::submit;
+use super::submit::{submit, Sender};
 use super::Node;
 use arqonbus_core::constraint_file::parse_file;
 use arqonbus_core::{CommandError, Op, Outcome};
@@ -13,14 +13,13 @@ use arqonbus_proto::error::ErrorCode;
 use arqonbus_proto::limits::fit_text;
 use arqonbus_proto::workflow::{detail, WorkflowReply, WorkflowRequest};
 use arqonbus_proto::UnixMillis;
-use arqonbus_transport::Identity;
 
 /// Pending proposals listed at most.
 const MAX_LISTED: usize = 256;
 
 pub(super) async fn workflow(
     node: &Node,
-    identity: &Identity,
+    sender: &Sender<'_>,
     request: WorkflowRequest,
 ) -> Result<WorkflowReply, Reject> {
     let op = match request {
@@ -127,7 +126,7 @@ pub(super) async fn workflow(
                 .ok_or_else(|| unknown(&proposal_id));
         }
     };
-    let result = submit(node, identity, op).await?;
+    let result = submit(node, sender, op).await?;
     match result {
         Ok(Outcome::ConstraintsSet {
             target,

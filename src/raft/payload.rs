@@ -94,6 +94,8 @@ mod tests {
                 role: Role::Node,
             },
             at_ms: 1,
+            origin: None,
+            seal: None,
             op: Op::SecurityEvent {
                 identity: "x".into(),
                 role: Role::Viewer,

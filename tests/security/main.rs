@@ -13,6 +13,8 @@ mod clock;
 mod flood;
 mod replay;
 mod shared_identity;
+mod signed_audit;
+mod signing_policy;
 mod tampered;
 
 use arqonbus_client::Client;

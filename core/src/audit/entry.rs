@@ -3,12 +3,15 @@
 //! An entry's hash is SHA-256 over its format byte, a domain tag and every
 //! other field, its predecessor's hash included, in the byte layout of
 //! [`hash_input`](super::hash_input), so changing any entry breaks every
-//! hash after it. The first entry's predecessor is all zeros.
+//! hash after it. The first entry's predecessor is all zeros. An entry of
+//! a signed state change keeps the signature, the signer's key and the
+//! bytes signed ([`Seal`]) inside the hash: format 2.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::hash_input::{HashInput, FORMAT_V1};
+use super::hash_input::{HashInput, FORMAT_V1, FORMAT_V2};
+use crate::seal::Seal;
 
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];
@@ -35,6 +38,8 @@ pub struct AuditEntry {
     pub prev_hash: Hash,
     #[serde(with = "hex_hash")]
     pub hash: Hash,
+    /// The signed request behind it, for a signed state change (format 2).
+    pub seal: Option<Seal>,
 }
 
 /// Where the chain stands: the last index and its hash.
@@ -62,6 +67,7 @@ pub struct AuditRecord {
     pub action: String,
     pub target: String,
     pub details: String,
+    pub seal: Option<Seal>,
 }
 
 impl AuditEntry {
@@ -76,6 +82,7 @@ impl AuditEntry {
             details: record.details,
             prev_hash: head.hash,
             hash: GENESIS,
+            seal: record.seal,
         };
         entry.hash = entry.compute_hash();
         entry
@@ -86,18 +93,29 @@ impl AuditEntry {
         Sha256::digest(self.hash_input()).into()
     }
 
-    /// The bytes the hash covers. Every entry is format 1 until entries
-    /// carry signatures (format 2, Security I), whose layout extends this one.
+    /// The bytes the hash covers: format 1, or format 2 (the same, then
+    /// the seal's key, signature and signed bytes) for a signed entry.
     pub fn hash_input(&self) -> Vec<u8> {
-        HashInput::new(FORMAT_V1)
+        let format = match self.seal {
+            None => FORMAT_V1,
+            Some(_) => FORMAT_V2,
+        };
+        let input = HashInput::new(format)
             .u64(self.index)
             .u64(self.at_ms)
             .text(&self.actor)
             .text(&self.action)
             .text(&self.target)
             .text(&self.details)
-            .fixed(&self.prev_hash)
-            .finish()
+            .fixed(&self.prev_hash);
+        match &self.seal {
+            None => input.finish(),
+            Some(seal) => input
+                .bytes(&seal.key)
+                .bytes(&seal.signature)
+                .bytes(&seal.signed)
+                .finish(),
+        }
     }
 
     pub fn head(&self) -> AuditHead {
@@ -161,6 +179,7 @@ mod tests {
                 action: "override".into(),
                 target: "svc".into(),
                 details: "batch_size=48".into(),
+                seal: None,
             },
         );
         // Computed apart from this code, with Python's hashlib, from the
@@ -171,6 +190,18 @@ mod tests {
         );
         assert_eq!(entry.hash_input().len(), 125);
         assert_eq!(entry.hash_input()[0], FORMAT_V1);
+    }
+
+    #[test]
+    fn an_entry_written_before_seals_existed_still_reads_and_verifies() {
+        let e = AuditEntry::after(&AuditHead::default(), audit_record(3));
+        let mut json: serde_json::Value = serde_json::to_value(&e).expect("json");
+        if let Some(fields) = json.as_object_mut() {
+            fields.remove("seal");
+        }
+        let old: AuditEntry = serde_json::from_value(json).expect("an archive line of before");
+        assert_eq!(old, e);
+        assert_eq!(old.compute_hash(), e.hash, "format 1, hashed as before");
     }
 
     #[test]

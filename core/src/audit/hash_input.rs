@@ -13,14 +13,17 @@
 //! prev_hash   32 bytes
 //! ```
 //!
-//! The first byte is the entry format. Format 1 is every entry today.
-//! Security I's signed entries are format 2: the same fields, then the
-//! signer's key and signature, behind a 2. A verifier picks the layout by
+//! The first byte is the entry format. Format 1 is an unsigned entry.
+//! A signed state change's entry is format 2: the same fields behind a 2,
+//! then the signer's key, the signature and the signed bytes, each as a
+//! u64 big-endian length and the bytes. A verifier picks the layout by
 //! the entry's format, so it checks chains that mix both, and a format-1
 //! entry can never hash like a format-2 one.
 
-/// The first byte of a format-1 entry's hash input.
+/// The first byte of a format-1 (unsigned) entry's hash input.
 pub const FORMAT_V1: u8 = 1;
+/// The first byte of a format-2 (signed) entry's hash input.
+pub const FORMAT_V2: u8 = 2;
 
 /// Domain separation: these bytes hash nothing but audit entries.
 pub const DOMAIN: &[u8; 15] = b"arqonbus-audit\0";
@@ -50,6 +53,11 @@ impl HashInput {
     pub fn text(self, value: &str) -> Self {
         let len = value.len() as u64;
         self.u64(len).fixed(value.as_bytes())
+    }
+
+    /// A byte string: its length as a u64 big-endian, then the bytes.
+    pub fn bytes(self, value: &[u8]) -> Self {
+        self.u64(value.len() as u64).fixed(value)
     }
 
     /// Fixed-size bytes, as they are (no length).

@@ -1,5 +1,6 @@
 //! Checking an audit chain: every hash recomputed, every link followed,
-//! from a known start.
+//! every signature a signed entry keeps verified again, from a known
+//! start.
 //!
 //! The checker takes entries in order from any source (the archive file,
 //! the node's database, entries fetched over the network) and names the
@@ -41,6 +42,8 @@ pub enum VerifyError {
     NotTheCheckpoint { index: u64 },
     #[error("audit entry {index}: unreadable: {reason}")]
     Unreadable { index: u64, reason: String },
+    #[error("audit entry {index}: its signature does not verify: {reason}")]
+    BadSignature { index: u64, reason: String },
 }
 
 impl VerifyError {
@@ -51,7 +54,8 @@ impl VerifyError {
             | VerifyError::BrokenLink { index }
             | VerifyError::Gap { index, .. }
             | VerifyError::NotTheCheckpoint { index }
-            | VerifyError::Unreadable { index, .. } => *index,
+            | VerifyError::Unreadable { index, .. }
+            | VerifyError::BadSignature { index, .. } => *index,
             VerifyError::Missing { from, .. } => *from,
             VerifyError::BadGenesis => 1,
         }
@@ -114,6 +118,12 @@ impl Verifier {
         }
         if entry.compute_hash() != entry.hash {
             return Err(VerifyError::BadHash { index });
+        }
+        if let Some(seal) = &entry.seal {
+            seal.verify().map_err(|e| VerifyError::BadSignature {
+                index,
+                reason: e.to_string(),
+            })?;
         }
         self.head = entry.head();
         self.count += 1;

@@ -14,6 +14,8 @@ pub(super) fn by(identity: &str, role: Role, at_ms: u64, op: Op) -> Command {
             role,
         },
         at_ms,
+        origin: None,
+        seal: None,
         op,
     }
 }

@@ -12,6 +12,7 @@ pub mod rate;
 pub mod replay;
 pub mod settings;
 mod signature;
+pub mod signing;
 
 pub use authenticate::authenticate;
 pub use authorize::authorize;
@@ -21,11 +22,12 @@ pub use signature::check_signature;
 use super::reply::Reject;
 use super::security::Kind;
 use arqonbus_proto::error::ErrorCode;
-use arqonbus_proto::{convert, Envelope, Request, UnixMillis};
+use arqonbus_proto::{Envelope, Request, UnixMillis};
 use arqonbus_transport::Identity;
 use rate::RateLimits;
 use replay::ReplayTable;
 use settings::SecuritySettings;
+use signing::About;
 use std::time::{Duration, Instant};
 
 /// Why a gate refused a request.
@@ -125,7 +127,9 @@ impl Gates {
 
     /// Runs every gate in order. `decided(id)`: whether a proposal id has
     /// a recorded decision (an exact re-send of one passes as
-    /// [`Passed::Resent`]).
+    /// [`Passed::Resent`]). `signing(about)`: the replicated
+    /// `signing_required` of the target a request is about, if it has one
+    /// ([`signing::must_sign`]).
     pub fn check(
         &self,
         identity: &Identity,
@@ -133,11 +137,16 @@ impl Gates {
         envelope: &Envelope,
         request: &Request,
         decided: impl Fn(&str) -> bool,
+        signing: impl Fn(About<'_>) -> Option<bool>,
     ) -> Result<Passed, GateError> {
-        let must_sign = self.settings.signing_required && convert::changes_state(request);
-        let who = authenticate(identity, key, must_sign)?;
+        // Asked of the replicated state only when it matters: a keyless
+        // certificate, or an unsigned request past authorization. A flood
+        // of signed or forbidden requests never takes the state's lock.
+        let must_sign = || signing::must_sign(request, self.settings.signing_required, &signing);
+        let who = authenticate(identity, key, key.is_none() && must_sign())?;
         let (class, units) = rate::class(request);
-        self.rate.take(&who.identity.name, class, units)?;
+        self.rate
+            .take(&who.identity.name, who.identity.role, class, units)?;
         authorize(who.identity, request)?;
         check_fresh(
             envelope.sent_at,
@@ -150,7 +159,8 @@ impl Gates {
             envelope.seq,
             Instant::now(),
         );
-        check_signature(who.key, envelope, request, must_sign)?;
+        let unsigned_must_sign = envelope.signature.is_none() && must_sign();
+        check_signature(who.key, envelope, request, unsigned_must_sign)?;
         match (replayed, request) {
             (Ok(()), _) => Ok(Passed::Fresh),
             (Err(GateError::Replay { .. }), Request::Proposal(p)) if decided(&p.proposal_id) => {

@@ -1,36 +1,51 @@
 //! Gate 2, rate limits: per identity and class of request (state changes,
-//! telemetry samples counted one by one, reads), before any costly check,
-//! so a flood of bad signatures is turned away cheaply. GCRA from the
-//! `governor` crate; limiter state of identities not seen recently is
-//! dropped ([`RateLimits::forget_idle`]).
+//! telemetry samples counted one by one, reads), and per role where a
+//! role-wide budget is configured (every identity of the role together),
+//! before any costly check, so a flood of bad signatures is turned away
+//! cheaply. GCRA from the `governor` crate; limiter state of identities
+//! not seen recently is dropped ([`RateLimits::forget_idle`]).
 
 use super::settings::SecuritySettings;
 use super::GateError;
+use arqonbus_core::Role;
 use arqonbus_proto::Request;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{
+    DefaultDirectRateLimiter, DefaultKeyedRateLimiter, InsufficientCapacity, NotUntil, Quota,
+    RateLimiter,
+};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 /// What a request is counted as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Class {
     Change,
     Samples,
     Read,
 }
 
-/// One keyed limiter per class, keyed by identity name.
+type Instant = <DefaultClock as Clock>::Instant;
+
+/// One keyed limiter per class, keyed by identity name, and the role-wide
+/// budgets that are configured.
 pub struct RateLimits {
     changes: DefaultKeyedRateLimiter<String>,
     samples: DefaultKeyedRateLimiter<String>,
     reads: DefaultKeyedRateLimiter<String>,
+    /// One budget per (role, class) configured, shared by the role's
+    /// identities.
+    roles: HashMap<(Role, Class), DefaultDirectRateLimiter>,
     clock: DefaultClock,
 }
 
+fn quota(per_second: u32) -> Quota {
+    Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
+}
+
 fn limiter(per_second: u32) -> DefaultKeyedRateLimiter<String> {
-    let n = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::keyed(Quota::per_second(n))
+    RateLimiter::keyed(quota(per_second))
 }
 
 /// The class of `request` and how many units it counts.
@@ -44,17 +59,41 @@ pub fn class(request: &Request) -> (Class, u32) {
 
 impl RateLimits {
     pub fn new(s: &SecuritySettings) -> Self {
+        let mut roles = HashMap::new();
+        for (name, q) in &s.roles {
+            // An unknown role name is refused when the settings are checked.
+            let Ok(role) = name.parse::<Role>() else {
+                continue;
+            };
+            let budgets = [
+                (Class::Change, q.changes_per_second),
+                (Class::Samples, q.samples_per_second),
+                (Class::Read, q.reads_per_second),
+            ];
+            for (class, per_second) in budgets {
+                if let Some(n) = per_second {
+                    roles.insert((role, class), RateLimiter::direct(quota(n)));
+                }
+            }
+        }
         RateLimits {
             changes: limiter(s.changes_per_second),
             samples: limiter(s.samples_per_second),
             reads: limiter(s.reads_per_second),
+            roles,
             clock: DefaultClock::default(),
         }
     }
 
-    /// Takes `units` of `class` from `identity`'s allowance, or says how
-    /// long to wait.
-    pub fn take(&self, identity: &str, class: Class, units: u32) -> Result<(), GateError> {
+    /// Takes `units` of `class` from `identity`'s allowance, then from its
+    /// role's budget if it has one, or says how long to wait.
+    pub fn take(
+        &self,
+        identity: &str,
+        role: Role,
+        class: Class,
+        units: u32,
+    ) -> Result<(), GateError> {
         let limiter = match class {
             Class::Change => &self.changes,
             Class::Samples => &self.samples,
@@ -64,7 +103,18 @@ impl RateLimits {
             return Ok(());
         };
         let key = identity.to_string();
-        match limiter.check_key_n(&key, units) {
+        self.verdict(limiter.check_key_n(&key, units))?;
+        match self.roles.get(&(role, class)) {
+            Some(budget) => self.verdict(budget.check_n(units)),
+            None => Ok(()),
+        }
+    }
+
+    fn verdict(
+        &self,
+        outcome: Result<Result<(), NotUntil<Instant>>, InsufficientCapacity>,
+    ) -> Result<(), GateError> {
+        match outcome {
             Ok(Ok(())) => Ok(()),
             Ok(Err(not_until)) => {
                 let wait = not_until.wait_time_from(self.clock.now());
@@ -92,6 +142,7 @@ impl RateLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::gates::settings::RoleQuota;
 
     #[test]
     fn over_the_limit_is_refused_with_a_wait_and_others_are_not_affected() {
@@ -100,20 +151,49 @@ mod tests {
             ..SecuritySettings::default()
         };
         let r = RateLimits::new(&s);
+        let p = Role::Proposer;
         for _ in 0..5 {
-            r.take("flooder", Class::Change, 1)
+            r.take("flooder", p, Class::Change, 1)
                 .expect("within the burst");
         }
-        match r.take("flooder", Class::Change, 1) {
+        match r.take("flooder", p, Class::Change, 1) {
             Err(GateError::RateLimited(wait)) => assert!(wait <= Duration::from_millis(200)),
             other => panic!("expected rate_limited, got {other:?}"),
         }
-        r.take("polite", Class::Change, 1)
+        r.take("polite", p, Class::Change, 1)
             .expect("another identity");
-        r.take("flooder", Class::Read, 1).expect("another class");
+        r.take("flooder", p, Class::Read, 1).expect("another class");
         assert!(matches!(
-            r.take("flooder", Class::Samples, 2_000_000),
+            r.take("flooder", p, Class::Samples, 2_000_000),
             Err(GateError::RateLimited(_))
         ));
+    }
+
+    #[test]
+    fn a_roles_budget_is_shared_by_its_identities_and_leaves_other_roles_alone() {
+        let s = SecuritySettings {
+            roles: [(
+                "proposer".to_string(),
+                RoleQuota {
+                    changes_per_second: Some(5),
+                    ..RoleQuota::default()
+                },
+            )]
+            .into(),
+            ..SecuritySettings::default()
+        };
+        let r = RateLimits::new(&s);
+        for n in 0..5 {
+            r.take(&format!("hpo-{n}"), Role::Proposer, Class::Change, 1)
+                .expect("within the role's budget");
+        }
+        match r.take("hpo-9", Role::Proposer, Class::Change, 1) {
+            Err(GateError::RateLimited(wait)) => assert!(wait <= Duration::from_millis(200)),
+            other => panic!("a sixth proposer, within its own allowance: {other:?}"),
+        }
+        r.take("hpo-9", Role::Proposer, Class::Read, 1)
+            .expect("no role budget for reads");
+        r.take("op", Role::Operator, Class::Change, 1)
+            .expect("another role");
     }
 }
