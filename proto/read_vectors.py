@@ -260,7 +260,15 @@ APPROVAL = record(
     ),
     (
         "rejected_changes",
-        seq(record(("parameter", TEXT), ("reason", TEXT), ("constraint_violated", option(TEXT)))),
+        seq(
+            record(
+                ("parameter", TEXT),
+                ("reason", TEXT),
+                ("constraint_violated", option(TEXT)),
+                # ALLOWED is defined with the workflow types, below.
+                ("allowed", option(lambda r: ALLOWED(r))),
+            )
+        ),
     ),
     ("enforcement_mode", names("monitored", "shadow")),
     ("rollback_timeout", U64),

@@ -232,6 +232,7 @@ mod tests {
                     parameter: format!("k{i}"),
                     reason: "above".into(),
                     constraint_violated: Some(format!("max_k{i}")),
+                    allowed: None,
                 })
                 .collect(),
             enforcement_mode: EnforcementMode::Shadow,

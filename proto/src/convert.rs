@@ -13,7 +13,7 @@ use crate::reply::{
     Approval, ApprovedChange, Decision as WireDecision, EnforcementMode, Event, EventBody,
     Progress, ProposalStatus, RejectedChange, RolloutSchedule, Status,
 };
-use crate::workflow::WorkflowRequest;
+use crate::workflow::{Allowed, WorkflowRequest};
 use crate::UnixMillis;
 use arqonbus_core::constraints::Violation;
 use arqonbus_core::events::{self, EventBody as CoreBody};
@@ -62,6 +62,29 @@ fn wire_decision(v: Verdict) -> WireDecision {
     }
 }
 
+/// The wire form of what a rejected change would have been allowed to be.
+pub fn allowed(a: &arqonbus_core::allowed::Allowed) -> Allowed {
+    use arqonbus_core::allowed::Allowed as Core;
+    match a {
+        Core::Range { min, max } => Allowed::Range {
+            min: *min,
+            max: *max,
+        },
+        Core::Values(v) => Allowed::Values(v.clone()),
+        Core::Step {
+            max_step_abs,
+            max_step_rel,
+        } => Allowed::Step {
+            max_step_abs: *max_step_abs,
+            max_step_rel: *max_step_rel,
+        },
+        Core::Quarantine { until_ms, distance } => Allowed::Quarantine {
+            until: millis(*until_ms),
+            distance: *distance,
+        },
+    }
+}
+
 /// The wire approval of a recorded decision.
 pub fn approval(d: &Decision) -> Approval {
     Approval {
@@ -92,6 +115,7 @@ pub fn approval(d: &Decision) -> Approval {
                 parameter: v.parameter.clone(),
                 reason: truncate(v.reason.clone(), MAX_TEXT_LEN),
                 constraint_violated: Some(v.constraint.clone()),
+                allowed: d.allowed.get(&v.parameter).map(allowed),
             })
             .collect(),
         enforcement_mode: if d.rollout.shadow_first {
@@ -338,6 +362,8 @@ pub fn action(request: &Request) -> &'static str {
     }
 }
 
+#[cfg(test)]
+mod tests_allowed;
 #[cfg(test)]
 mod tests_terms;
 

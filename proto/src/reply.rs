@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::envelope::UnixMillis;
 use super::error::ErrorReply;
 use super::message::{Impact, Parameters};
+use super::workflow::Allowed;
 use arqonbus_core::value::ParamValue;
 
 /// The outcome of a proposal.
@@ -62,6 +63,9 @@ pub struct RejectedChange {
     pub reason: String,
     /// Name of the constraint that refused it, when one did.
     pub constraint_violated: Option<String>,
+    /// What would have been accepted, as data (PROTOCOL.md §6.7), when
+    /// the rejection is about this parameter's value.
+    pub allowed: Option<Allowed>,
 }
 
 /// Reply type 0x82 (and event body 0): the decision on a proposal.

@@ -226,6 +226,11 @@ pub(super) fn approval(p: &str, a: &Approval) -> R {
         if let Some(n) = &c.constraint_violated {
             name(&format!("{f}.constraint_violated"), n)?;
         }
+        if c.allowed.as_ref().is_some_and(|a| !a.is_finite()) {
+            return Err(CodecError::NonFinite {
+                field: format!("{f}.allowed"),
+            });
+        }
     }
     let (ok, bad) = (
         !a.approved_changes.is_empty(),

@@ -68,18 +68,7 @@ pub(crate) fn reply(w: &WorkflowReply) -> R {
     };
     for d in details {
         for (i, r) in d.rejected.iter().enumerate() {
-            let finite = match &r.allowed {
-                Some(Allowed::Range { min, max }) => min.is_finite() && max.is_finite(),
-                Some(Allowed::Step {
-                    max_step_abs,
-                    max_step_rel,
-                }) => {
-                    max_step_abs.is_none_or(f64::is_finite)
-                        && max_step_rel.is_none_or(f64::is_finite)
-                }
-                Some(Allowed::Quarantine { distance, .. }) => distance.is_finite(),
-                _ => true,
-            };
+            let finite = r.allowed.as_ref().is_none_or(Allowed::is_finite);
             if !finite {
                 return Err(CodecError::NonFinite {
                     field: format!("rejected[{i}].allowed"),

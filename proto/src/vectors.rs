@@ -15,6 +15,7 @@ use super::error::{ErrorCode, ErrorReply};
 use super::json::JsonFrame;
 use super::message::*;
 use super::reply::*;
+use super::workflow::Allowed;
 use super::SUPPORTED_VERSIONS;
 use arqonbus_core::value::ParamValue;
 
@@ -139,6 +140,7 @@ pub(super) fn approval() -> Approval {
             parameter: "temperature".into(),
             reason: "would violate response quality constraints".into(),
             constraint_violated: Some("min_temperature".into()),
+            allowed: Some(Allowed::Range { min: 0.5, max: 1.5 }),
         }],
         enforcement_mode: EnforcementMode::Monitored,
         rollback_timeout: 600,

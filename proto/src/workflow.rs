@@ -69,6 +69,22 @@ pub enum Allowed {
     Quarantine { until: UnixMillis, distance: f64 },
 }
 
+impl Allowed {
+    /// Whether every number in it is finite (the wire carries no NaN or
+    /// infinity).
+    pub fn is_finite(&self) -> bool {
+        match self {
+            Allowed::Range { min, max } => min.is_finite() && max.is_finite(),
+            Allowed::Step {
+                max_step_abs,
+                max_step_rel,
+            } => max_step_abs.is_none_or(f64::is_finite) && max_step_rel.is_none_or(f64::is_finite),
+            Allowed::Quarantine { distance, .. } => distance.is_finite(),
+            Allowed::Values(_) => true,
+        }
+    }
+}
+
 /// One rejected change with its machine-readable `allowed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RejectedDetail {
@@ -154,7 +170,6 @@ pub enum WorkflowReply {
 /// The wire detail of a recorded decision (the one conversion, like
 /// `convert`).
 pub fn detail(d: &arqonbus_core::proposal::Decision) -> ProposalDetail {
-    use arqonbus_core::allowed::Allowed as Core;
     let ms = |v: u64| UnixMillis(i64::try_from(v).unwrap_or(i64::MAX));
     let params = |list: &[arqonbus_core::proposal::Approved]| -> Parameters {
         list.iter()
@@ -179,24 +194,7 @@ pub fn detail(d: &arqonbus_core::proposal::Decision) -> ProposalDetail {
                 parameter: v.parameter.clone(),
                 reason: super::limits::fit_text(&v.reason),
                 constraint_violated: v.constraint.clone(),
-                allowed: d.allowed.get(&v.parameter).map(|a| match a {
-                    Core::Range { min, max } => Allowed::Range {
-                        min: *min,
-                        max: *max,
-                    },
-                    Core::Values(v) => Allowed::Values(v.clone()),
-                    Core::Step {
-                        max_step_abs,
-                        max_step_rel,
-                    } => Allowed::Step {
-                        max_step_abs: *max_step_abs,
-                        max_step_rel: *max_step_rel,
-                    },
-                    Core::Quarantine { until_ms, distance } => Allowed::Quarantine {
-                        until: ms(*until_ms),
-                        distance: *distance,
-                    },
-                }),
+                allowed: d.allowed.get(&v.parameter).map(super::convert::allowed),
             })
             .collect(),
         required_approvals: d.required_approvals,

@@ -6,11 +6,26 @@ use std::collections::BTreeMap;
 use arqonbus_proto::codec::{decode, encode, msg_type, Message};
 use arqonbus_proto::message::*;
 use arqonbus_proto::reply::*;
+use arqonbus_proto::workflow::Allowed;
 use arqonbus_proto::{vectors, Envelope, SigScheme, Signature};
 use common::{finite, label, name, round_trips, text, time, value};
 use proptest::prelude::*;
 
 mod common;
+
+fn allowed() -> impl Strategy<Value = Allowed> {
+    prop_oneof![
+        (finite(), finite()).prop_map(|(min, max)| Allowed::Range { min, max }),
+        prop::collection::vec(value(), 0..3).prop_map(Allowed::Values),
+        (prop::option::of(finite()), prop::option::of(finite())).prop_map(|(a, r)| {
+            Allowed::Step {
+                max_step_abs: a,
+                max_step_rel: r,
+            }
+        }),
+        (time(), finite()).prop_map(|(until, distance)| Allowed::Quarantine { until, distance }),
+    ]
+}
 
 fn metrics() -> impl Strategy<Value = BTreeMap<String, f64>> {
     prop::collection::btree_map(name(), finite(), 0..6)
@@ -131,13 +146,18 @@ fn approval() -> impl Strategy<Value = Approval> {
             max_change_rate: r,
         }
     });
-    let bad = (name(), text(), prop::option::of(name())).prop_map(|(parameter, reason, c)| {
-        RejectedChange {
+    let bad = (
+        name(),
+        text(),
+        prop::option::of(name()),
+        prop::option::of(allowed()),
+    )
+        .prop_map(|(parameter, reason, c, allowed)| RejectedChange {
             parameter,
             reason,
             constraint_violated: c,
-        }
-    });
+            allowed,
+        });
     let lists = (
         prop::collection::vec(ok, 0..4),
         prop::collection::vec(bad, 0..4),

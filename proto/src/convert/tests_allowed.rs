@@ -1,0 +1,98 @@
+//! The approval (0x82) gives each rejected change what would have been
+//! allowed, as data: the proposer reads it from the answer it already
+//! has, not from a second request.
+
+use super::approval;
+use crate::workflow::Allowed;
+use arqonbus_core::constraint_file::parse_file;
+use arqonbus_core::decide::decide;
+use arqonbus_core::proposal::{Change, ProposalSpec};
+use arqonbus_core::{ParamValue, Target};
+use std::collections::BTreeMap;
+
+const EXAMPLE: &str = include_str!("../../../examples/constraints.toml");
+
+fn decided(changes: &[(&str, ParamValue)]) -> crate::reply::Approval {
+    let file = parse_file("c.toml", EXAMPLE).expect("the example parses");
+    let target = Target {
+        live: file.constraints.defaults(),
+        constraints: file.constraints,
+        policy: file.policy,
+        ..Default::default()
+    };
+    let spec = ProposalSpec {
+        proposal_id: "p1".into(),
+        source: "hpo".into(),
+        target: "svc".into(),
+        timestamp_ms: 1,
+        changes: changes
+            .iter()
+            .map(|(p, v)| Change {
+                parameter: p.to_string(),
+                current_value: v.clone(),
+                proposed_value: v.clone(),
+                reason: "test".into(),
+            })
+            .collect(),
+        expected_impact: BTreeMap::new(),
+        confidence: 0.5,
+        duration_seconds: 60,
+    };
+    approval(&decide(&spec, &target, "hpo", 1))
+}
+
+#[test]
+fn a_rejected_change_carries_what_was_allowed() {
+    use ParamValue::*;
+    // (parameter, proposed, the allowed the approval must carry)
+    let cases = [
+        // Beyond max_step_abs 32 from the live 32 (and inside the range).
+        (
+            "batch_size",
+            Int(100),
+            Allowed::Step {
+                max_step_abs: Some(32.0),
+                max_step_rel: None,
+            },
+        ),
+        // Outside the hard range.
+        (
+            "max_tokens",
+            Int(9000),
+            Allowed::Range {
+                min: 256.0,
+                max: 8192.0,
+            },
+        ),
+    ];
+    for (parameter, value, want) in cases {
+        let a = decided(&[(parameter, value)]);
+        let rejected = a
+            .rejected_changes
+            .iter()
+            .find(|r| r.parameter == parameter)
+            .unwrap_or_else(|| panic!("{parameter} is rejected: {a:?}"));
+        assert_eq!(rejected.allowed.as_ref(), Some(&want), "{parameter}");
+    }
+}
+
+#[test]
+fn a_rule_rejection_carries_the_range_the_rule_leaves() {
+    use ParamValue::*;
+    // token_budget: batch_size * max_tokens <= 131072; 60 * 3000 breaks
+    // it, and its rejection gives the range the rule leaves the parameter
+    // with the other held at its proposed value.
+    let a = decided(&[("batch_size", Int(60)), ("max_tokens", Int(3000))]);
+    let rejected: Vec<_> = a
+        .rejected_changes
+        .iter()
+        .filter(|r| r.constraint_violated.as_deref() == Some("token_budget"))
+        .collect();
+    assert!(!rejected.is_empty(), "token_budget rejects: {a:?}");
+    for r in rejected {
+        assert!(
+            matches!(r.allowed, Some(Allowed::Range { .. })),
+            "a rule's rejection gives a range: {r:?}"
+        );
+    }
+}
