@@ -3,42 +3,13 @@
 //! has, not from a second request.
 
 use super::approval;
+use super::tests_terms::{spec, target, EXAMPLE};
 use crate::workflow::Allowed;
-use arqonbus_core::constraint_file::parse_file;
 use arqonbus_core::decide::decide;
-use arqonbus_core::proposal::{Change, ProposalSpec};
-use arqonbus_core::{ParamValue, Target};
-use std::collections::BTreeMap;
-
-const EXAMPLE: &str = include_str!("../../../examples/constraints.toml");
+use arqonbus_core::ParamValue;
 
 fn decided(changes: &[(&str, ParamValue)]) -> crate::reply::Approval {
-    let file = parse_file("c.toml", EXAMPLE).expect("the example parses");
-    let target = Target {
-        live: file.constraints.defaults(),
-        constraints: file.constraints,
-        policy: file.policy,
-        ..Default::default()
-    };
-    let spec = ProposalSpec {
-        proposal_id: "p1".into(),
-        source: "hpo".into(),
-        target: "svc".into(),
-        timestamp_ms: 1,
-        changes: changes
-            .iter()
-            .map(|(p, v)| Change {
-                parameter: p.to_string(),
-                current_value: v.clone(),
-                proposed_value: v.clone(),
-                reason: "test".into(),
-            })
-            .collect(),
-        expected_impact: BTreeMap::new(),
-        confidence: 0.5,
-        duration_seconds: 60,
-    };
-    approval(&decide(&spec, &target, "hpo", 1))
+    approval(&decide(&spec(changes), &target(EXAMPLE), "hpo", 1))
 }
 
 #[test]

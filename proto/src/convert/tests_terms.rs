@@ -11,9 +11,10 @@ use arqonbus_core::proposal::{Change, ProposalSpec};
 use arqonbus_core::{ParamValue, Target};
 use std::collections::BTreeMap;
 
-const EXAMPLE: &str = include_str!("../../../examples/constraints.toml");
+pub(super) const EXAMPLE: &str = include_str!("../../../examples/constraints.toml");
 
-fn target(text: &str) -> Target {
+/// A target under `text` with its defaults live (shared with `tests_allowed`).
+pub(super) fn target(text: &str) -> Target {
     let file = parse_file("c.toml", text).expect("parses");
     Target {
         live: file.constraints.defaults(),
@@ -23,7 +24,8 @@ fn target(text: &str) -> Target {
     }
 }
 
-fn spec(changes: &[(&str, ParamValue)]) -> ProposalSpec {
+/// A proposal `p1` of `changes` (shared with `tests_allowed`).
+pub(super) fn spec(changes: &[(&str, ParamValue)]) -> ProposalSpec {
     ProposalSpec {
         proposal_id: "p1".into(),
         source: "hpo".into(),
