@@ -7,7 +7,9 @@
 
 use crate::constraints::{ConstraintSet, Problem, Violation};
 use crate::policy::Policy;
-use crate::proposal::{Decision, ProposalSpec, Verdict};
+use crate::proposal::{Decision, ProposalSpec, Verdict as ProposalVerdict};
+use crate::rollout::progress::RollbackCause;
+use crate::rollout::verdict::Verdict;
 use crate::role::{Permission, Role};
 use crate::seal::Seal;
 use crate::security::SecuritySummary;
@@ -101,9 +103,68 @@ pub enum Op {
     RejectPending { proposal_id: String, reason: String },
     /// The leader closes a pending proposal past its expiry (only a node).
     Expire { proposal_id: String },
-    /// An operator rolls back the target's last approved candidate: its
+    /// An operator rolls back the target's rollout in progress: its
     /// values are quarantined and the target cools down.
     Rollback { target: String, reason: String },
+    /// The leader moves the rollout of `proposal_id` on from phase
+    /// `from_phase`: to the next phase, or after the last to steady, as
+    /// `verdict` (the end-of-rollout verdict the leader computed) allows.
+    /// Refused when that rollout is not in that phase (a stale or repeated
+    /// command), is paused, or the phase's minimum time is not over by the
+    /// command's time. Only a node.
+    AdvancePhase {
+        target: String,
+        proposal_id: String,
+        from_phase: u32,
+        verdict: Option<Verdict>,
+    },
+    /// An operator pauses, resumes or promotes the target's rollout.
+    Steer {
+        target: String,
+        action: SteerAction,
+        reason: String,
+    },
+    /// The leader rolls back the rollout of `proposal_id`: refused when
+    /// that rollout is no longer in progress, so two leaders seeing the
+    /// same breach roll it back once. Only a node.
+    AbortRollout {
+        target: String,
+        proposal_id: String,
+        cause: RollbackCause,
+    },
+    /// The leader's summary of a rollout's telemetry: the candidate's
+    /// observed metrics, candidate minus baseline, and the breaching
+    /// evaluations since its last summary. Only a node.
+    Observe {
+        target: String,
+        proposal_id: String,
+        observed: BTreeMap<String, f64>,
+        impact: BTreeMap<String, f64>,
+        new_violations: u32,
+    },
+}
+
+/// What an operator does to a rollout in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SteerAction {
+    /// Hold the current phase (breaches still roll back).
+    Pause,
+    /// Go on; the phase's minimum time starts again.
+    Resume,
+    /// The next phase now (`full`: steady now), past the minimum time and
+    /// samples, and past a verdict that waits for an operator.
+    Promote { full: bool },
+}
+
+impl SteerAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            SteerAction::Pause => "rollout_pause",
+            SteerAction::Resume => "rollout_resume",
+            SteerAction::Promote { full: false } => "rollout_promote",
+            SteerAction::Promote { full: true } => "rollout_promote_full",
+        }
+    }
 }
 
 impl Op {
@@ -122,6 +183,10 @@ impl Op {
             Op::RejectPending { .. } => "reject",
             Op::Expire { .. } => "expire",
             Op::Rollback { .. } => "rollback",
+            Op::AdvancePhase { .. } => "rollout_advance",
+            Op::Steer { action, .. } => action.name(),
+            Op::AbortRollout { .. } => "rollback",
+            Op::Observe { .. } => "rollout_observe",
         }
     }
 
@@ -139,8 +204,12 @@ impl Op {
             | Op::Override { .. }
             | Op::Approve { .. }
             | Op::RejectPending { .. }
-            | Op::Rollback { .. } => Some(Permission::Configure),
-            Op::Expire { .. } => Some(Permission::RecordSecurityEvent),
+            | Op::Rollback { .. }
+            | Op::Steer { .. } => Some(Permission::Configure),
+            Op::Expire { .. }
+            | Op::AdvancePhase { .. }
+            | Op::AbortRollout { .. }
+            | Op::Observe { .. } => Some(Permission::RecordSecurityEvent),
         }
     }
 
@@ -151,7 +220,11 @@ impl Op {
             | Op::SetParameters { target, .. }
             | Op::Configure { target, .. }
             | Op::Override { target, .. }
-            | Op::Rollback { target, .. } => target,
+            | Op::Rollback { target, .. }
+            | Op::AdvancePhase { target, .. }
+            | Op::Steer { target, .. }
+            | Op::AbortRollout { target, .. }
+            | Op::Observe { target, .. } => target,
             Op::Approve { .. } | Op::RejectPending { .. } | Op::Expire { .. } => "",
             Op::Propose { proposal } => &proposal.target,
             Op::SecurityEvent { .. } | Op::Batch(_) | Op::SecuritySummary(_) => "",
@@ -190,12 +263,22 @@ pub enum Outcome {
     ProposalUpdated {
         decision: Decision,
     },
+    /// A rollout moved (a phase, a pause, a summary): the target's
+    /// assignment epoch after it, and its phase (`steady` when it ended).
+    RolloutMoved {
+        target: String,
+        proposal_id: String,
+        epoch: u64,
+        phase: String,
+    },
     /// A candidate was rolled back; these values are quarantined.
     RolledBack {
         target: String,
         proposal_id: String,
         quarantined: BTreeMap<String, ParamValue>,
         quarantine_until_ms: u64,
+        /// Why (`breach (latency)`, `operator`...), for the audit log.
+        cause: String,
     },
 }
 
@@ -246,7 +329,7 @@ pub enum CommandError {
     #[error("proposal `{proposal_id}` is {verdict}, not pending approval")]
     NotPending {
         proposal_id: String,
-        verdict: Verdict,
+        verdict: ProposalVerdict,
     },
     #[error("{identity} proposed `{proposal_id}` and may not approve it")]
     SelfApproval {
@@ -269,8 +352,20 @@ pub enum CommandError {
     ActiveProposal { proposal_id: String },
     #[error("the new constraints make live parameters illegal ({}); use force", .0.join(", "))]
     LiveOutOfBounds(Vec<String>),
-    #[error("target `{0}` has no approved candidate to roll back")]
+    #[error("target `{0}` has no rollout in progress")]
     NothingToRollBack(String),
+    #[error("proposal `{proposal_id}` is in phase {phase}, not {from_phase}")]
+    StalePhase {
+        proposal_id: String,
+        phase: u32,
+        from_phase: u32,
+    },
+    #[error("the phase's minimum time is over at {due_ms} ms, not yet")]
+    PhaseNotDue { due_ms: u64 },
+    #[error("the rollout of `{0}` is paused")]
+    RolloutPaused(String),
+    #[error("the rollout of `{0}` waits for an operator to promote it")]
+    AwaitingOperator(String),
     #[error("session {session:#x}: sequence number at or below {last_seq} already applied")]
     Replay { session: u64, last_seq: u64 },
     #[error("sent at {sent_at_ms} ms, further than {max_skew_ms} ms from the cluster's time ({now_ms} ms)")]

@@ -95,6 +95,10 @@ pub fn parse_file(path: &str, text: &str) -> Result<ConstraintFile, ConstraintFi
         policy = sections::read(root, &constraints, &mut problems);
         policy.format = root.get("format").and_then(Value::as_u64).unwrap_or(1);
     }
+    if policy.format < 2 {
+        // Format 1 has no plan: an approved change is live at once.
+        policy.rollout.phases.clear();
+    }
     policy.limits = limits;
     if problems.found.is_empty() {
         return Ok(ConstraintFile {

@@ -121,11 +121,16 @@ pub fn decide(spec: &ProposalSpec, target: &Target, proposer: &str, at_ms: u64) 
 
 /// A reason that rejects the whole proposal: (constraint, reason).
 fn whole(spec: &ProposalSpec, target: &Target, at_ms: u64) -> Option<(String, String)> {
-    if let Some(active) = &target.pending {
-        if *active != spec.proposal_id {
+    if let Some(active) = target.active_proposal() {
+        if active != spec.proposal_id {
+            let state = if target.pending.is_some() {
+                "pending approval"
+            } else {
+                "rolling out"
+            };
             return Some((
                 "active_proposal".into(),
-                format!("proposal `{active}` is pending approval on this target"),
+                format!("proposal `{active}` is {state} on this target"),
             ));
         }
     }

@@ -35,7 +35,7 @@ pub const MAX_BYTES: u64 = 64 << 20;
 /// What one remembered decision costs besides its texts: the `Decided`
 /// and `Decision` structs, three index nodes and allocator slack
 /// (measured in `core/tests/decided_memory.rs`).
-const ENTRY_OVERHEAD: u64 = 800;
+const ENTRY_OVERHEAD: u64 = 808;
 /// What one approved or rejected change costs besides its texts.
 const CHANGE_OVERHEAD: u64 = 96;
 
@@ -88,6 +88,7 @@ impl Decided {
                 .sum();
         ENTRY_OVERHEAD
             + extra
+            + d.finished.as_ref().map_or(0, |f| finished_bytes(f))
             + text(&d.proposer)
             + 3 * text(proposal_id)
             + text(&d.proposal_id)
@@ -95,6 +96,33 @@ impl Decided {
             + text(&d.target)
             + approved
             + rejected
+    }
+}
+
+/// The heap how a rollout ended holds (a verdict's metrics, a rollback's
+/// restored values and texts).
+fn finished_bytes(f: &crate::rollout::progress::Finished) -> u64 {
+    use crate::rollout::progress::Finished;
+    let size = std::mem::size_of::<Finished>() as u64;
+    size + match f {
+        Finished::Steady { verdict, .. } => verdict.as_ref().map_or(0, |v| {
+            v.reason.len() as u64
+                + v.metrics
+                    .iter()
+                    .map(|m| {
+                        std::mem::size_of_val(m) as u64 + m.metric.len() as u64 + m.reason.len() as u64
+                    })
+                    .sum::<u64>()
+        }),
+        Finished::RolledBack(r) => {
+            r.proposal_id.len() as u64
+                + r.cause.detail.len() as u64
+                + r.cause.triggered_constraint.as_ref().map_or(0, |c| c.len() as u64)
+                + r.restored
+                    .iter()
+                    .map(|(k, v)| CHANGE_OVERHEAD + k.len() as u64 + v.heap_bytes())
+                    .sum::<u64>()
+        }
     }
 }
 

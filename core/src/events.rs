@@ -7,17 +7,37 @@
 //! [`EventLog::oldest_seq`].
 
 use crate::proposal::Decision;
+use crate::rollout::progress::RollbackRecord;
+use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Events kept per target system.
 pub const EVENTS_KEPT: usize = 1024;
 
-/// What an event says. Decisions only, for now; rollout progress and
-/// rollbacks come with the rollout issue.
+/// What an event says: a decision, a rollout's progress (a phase, a
+/// pause, a telemetry summary, steady), or a rollback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EventBody {
     Decided(Decision),
+    Progress(Progress),
+    RolledBack(RollbackRecord),
+}
+
+/// Where a rollout stands, as its proposer is told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub proposal_id: String,
+    pub phase: String,
+    pub share: u8,
+    pub phase_started_ms: u64,
+    /// The leader's time of the command that moved it.
+    pub at_ms: u64,
+    pub violations: u32,
+    pub observed_impact: BTreeMap<String, f64>,
+    pub paused: bool,
+    /// The rollout is over: the candidate is live.
+    pub steady: bool,
 }
 
 /// One numbered event.

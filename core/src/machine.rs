@@ -11,6 +11,8 @@ use crate::constraints::ConstraintSet;
 use crate::decided::DecidedTable;
 use crate::events::EventLog;
 use crate::policy::Policy;
+use crate::rollout::progress::{Assignment, RollbackRecord, Rollout, STEADY};
+use crate::rollout::verdict::Verdict;
 use crate::seal::Seal;
 use crate::sessions::Sessions;
 use crate::value::ParamValue;
@@ -36,8 +38,15 @@ pub struct Target {
     pub history: BTreeMap<u64, Versioned>,
     /// The proposal pending approval, if any: the target's active one.
     pub pending: Option<String>,
-    /// The last approved candidate (what a manual rollback rolls back).
-    pub candidate: Option<Candidate>,
+    /// The approved proposal rolling out, if any: the target's active one.
+    pub rollout: Option<Rollout>,
+    /// The assignment's epoch: bumped on every change of what agents
+    /// serve (a rollout's start and phases, its end, an override).
+    pub epoch: u64,
+    /// The newest rollbacks, oldest first (at most [`RECENT_KEPT`]).
+    pub recent_rollbacks: Vec<RollbackRecord>,
+    /// The newest end-of-rollout verdicts, oldest first.
+    pub recent_verdicts: Vec<VerdictRecord>,
     /// Rolled-back values a proposal may not bring back yet.
     pub quarantine: Vec<Quarantined>,
     /// No proposal is decided before this time (after a rollback).
@@ -46,6 +55,8 @@ pub struct Target {
     /// predicted guardrail violations are judged against. Rollouts commit it.
     pub observed: Option<BTreeMap<String, f64>>,
 }
+
+pub use crate::rollout::progress::RECENT_KEPT;
 
 /// Constraint versions kept per target.
 pub const VERSIONS_KEPT: usize = 32;
@@ -57,11 +68,46 @@ pub struct Versioned {
     pub policy: Policy,
 }
 
-/// An approved candidate: its proposal and values.
+/// The verdict at the end of one rollout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
+pub struct VerdictRecord {
     pub proposal_id: String,
-    pub values: BTreeMap<String, ParamValue>,
+    pub at_ms: u64,
+    pub verdict: Verdict,
+}
+
+impl Target {
+    /// The proposal that holds the target: pending approval, or rolling
+    /// out. A new proposal, an override or a constraint change waits for
+    /// it (or forces it out).
+    pub fn active_proposal(&self) -> Option<&str> {
+        self.pending
+            .as_deref()
+            .or(self.rollout.as_ref().map(|r| r.proposal_id.as_str()))
+    }
+
+    /// What the target's agents serve now.
+    pub fn assignment(&self) -> Assignment {
+        let baseline = self.last_known_good.clone();
+        match &self.rollout {
+            Some(r) => Assignment {
+                epoch: self.epoch,
+                proposal_id: Some(r.proposal_id.clone()),
+                phase: r.phase_name().to_string(),
+                share: r.share(),
+                baseline,
+                candidate: Some(r.candidate.clone()),
+            },
+            None => Assignment {
+                epoch: self.epoch,
+                proposal_id: None,
+                phase: STEADY.to_string(),
+                share: 0,
+                baseline,
+                candidate: None,
+            },
+        }
+    }
 }
 
 /// A rolled-back value, refused until `until_ms`.
@@ -173,7 +219,39 @@ impl State {
                 reason,
             } => self.reject_pending(proposal_id, reason, &command.actor, command.at_ms),
             Op::Expire { proposal_id } => self.expire(proposal_id, &command.actor, command.at_ms),
-            Op::Rollback { target, reason } => self.rollback(target, reason, command.at_ms),
+            Op::Rollback { target, reason } => {
+                self.rollback_by_operator(target, reason, &command.actor, command.at_ms)
+            }
+            Op::AdvancePhase {
+                target,
+                proposal_id,
+                from_phase,
+                verdict,
+            } => self.advance(target, proposal_id, *from_phase, verdict.as_ref(), command.at_ms),
+            Op::Steer {
+                target,
+                action,
+                reason: _,
+            } => self.steer(target, *action, command.at_ms),
+            Op::AbortRollout {
+                target,
+                proposal_id,
+                cause,
+            } => self.abort_rollout(target, proposal_id, cause, command.at_ms),
+            Op::Observe {
+                target,
+                proposal_id,
+                observed,
+                impact,
+                new_violations,
+            } => self.observe(
+                target,
+                proposal_id,
+                observed,
+                impact,
+                *new_violations,
+                command.at_ms,
+            ),
             Op::SecurityEvent { .. } => Ok(Outcome::Recorded),
             Op::SecuritySummary(summary) => match summary.problem() {
                 None => Ok(Outcome::Recorded),
@@ -323,13 +401,20 @@ fn describe(outcome: &Outcome) -> String {
         } => format!("duplicate, recorded {}", decision.describe()),
         Outcome::Recorded => String::new(),
         Outcome::ProposalUpdated { decision } => decision.describe(),
+        Outcome::RolloutMoved {
+            proposal_id,
+            epoch,
+            phase,
+            ..
+        } => format!("id={proposal_id} phase={phase} epoch={epoch}"),
         Outcome::RolledBack {
             proposal_id,
             quarantined,
             quarantine_until_ms,
+            cause,
             ..
         } => format!(
-            "id={proposal_id} quarantined=[{}] until={quarantine_until_ms}",
+            "id={proposal_id} cause={cause} quarantined=[{}] until={quarantine_until_ms}",
             quarantined
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
@@ -350,6 +435,7 @@ fn forced(outcome: &Outcome, _op: &Op) -> bool {
 mod approve;
 mod configure;
 mod propose;
+mod rollout;
 
 #[cfg(test)]
 mod tests;
@@ -361,3 +447,5 @@ mod tests_decided;
 mod tests_legacy;
 #[cfg(test)]
 mod tests_propose;
+#[cfg(test)]
+mod tests_rollout;

@@ -115,6 +115,8 @@ pub struct Guardrail {
     pub direction: Direction,
     pub limit: Limit,
     pub min_samples: u64,
+    /// Breaching evaluations before the rollout is rolled back (>= 1).
+    pub failure_limit: u32,
 }
 
 /// One phase of a rollout: a share of traffic held for a time and a
@@ -134,6 +136,11 @@ pub struct RolloutPlan {
     pub phases: Vec<Phase>,
     /// No telemetry for this long during a rollout means roll back.
     pub rollback_timeout_s: u64,
+    /// A `marginal` verdict at the end waits for an operator to promote
+    /// (otherwise the rollout goes steady).
+    pub marginal_needs_operator: bool,
+    /// The same for an `inconclusive` verdict (too few samples).
+    pub inconclusive_needs_operator: bool,
 }
 
 impl Default for RolloutPlan {
@@ -154,6 +161,8 @@ impl Default for RolloutPlan {
                 phase("full", 100, 300, 200),
             ],
             rollback_timeout_s: 120,
+            marginal_needs_operator: true,
+            inconclusive_needs_operator: true,
         }
     }
 }
@@ -238,6 +247,17 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The policy of a format-1 file: no limits, rules or guardrails, and
+    /// no rollout plan (an approved change is live at once).
+    pub fn legacy() -> Policy {
+        let mut policy = Policy {
+            format: 1,
+            ..Policy::default()
+        };
+        policy.rollout.phases.clear();
+        policy
+    }
+
     /// The limits of one parameter (none when not listed).
     pub fn limits_of(&self, parameter: &str) -> ChangeLimits {
         self.limits.get(parameter).cloned().unwrap_or_default()

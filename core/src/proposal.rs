@@ -216,6 +216,8 @@ pub struct Decision {
     pub closure: Option<Closure>,
     /// How its changes reach traffic, from the plan when decided.
     pub rollout: RolloutTerms,
+    /// How its rollout ended (steady, or rolled back), once it has.
+    pub finished: Option<Box<crate::rollout::progress::Finished>>,
 }
 
 impl Decision {
@@ -255,6 +257,7 @@ impl Decision {
             expires_at_ms: 0,
             closure: None,
             rollout: RolloutTerms::default(),
+            finished: None,
         }
     }
 

@@ -19,6 +19,7 @@ use arqonbus_core::constraints::Violation;
 use arqonbus_core::events::{self, EventBody as CoreBody};
 use arqonbus_core::proposal::{Change, Decision, ProposalSpec, Verdict};
 use arqonbus_core::role::Permission;
+use arqonbus_core::rollout::progress::Finished;
 use arqonbus_core::CommandError;
 
 /// The `source` of every decision: the cluster, not one node, so a decision
@@ -134,11 +135,13 @@ pub fn status(d: &Decision) -> Status {
         target_system: d.target.clone(),
         source: SOURCE.into(),
         timestamp: millis(d.decided_at_ms),
-        status: match d.verdict {
-            Verdict::Rejected => ProposalStatus::Rejected,
-            Verdict::Approved | Verdict::PartiallyApproved => ProposalStatus::Active,
-            Verdict::PendingApproval => ProposalStatus::PendingApproval,
-            Verdict::Expired => ProposalStatus::Expired,
+        status: match (d.verdict, d.finished.as_deref()) {
+            (_, Some(Finished::Steady { .. })) => ProposalStatus::Steady,
+            (_, Some(Finished::RolledBack(_))) => ProposalStatus::RolledBack,
+            (Verdict::Rejected, None) => ProposalStatus::Rejected,
+            (Verdict::Approved | Verdict::PartiallyApproved, None) => ProposalStatus::Active,
+            (Verdict::PendingApproval, None) => ProposalStatus::PendingApproval,
+            (Verdict::Expired, None) => ProposalStatus::Expired,
         },
         progress: Progress {
             rollout_percentage: 0,
@@ -168,6 +171,8 @@ pub fn event(target: &str, e: events::StateEvent) -> Event {
         seq: e.seq,
         body: match e.body {
             CoreBody::Decided(d) => EventBody::Approval(approval(&d)),
+            CoreBody::Progress(p) => EventBody::Status(rollout::progress_status(target, &p)),
+            CoreBody::RolledBack(r) => EventBody::Rollback(rollout::rollback(target, &r)),
         },
     }
 }
@@ -361,6 +366,8 @@ pub fn action(request: &Request) -> &'static str {
         },
     }
 }
+
+pub mod rollout;
 
 #[cfg(test)]
 mod tests_allowed;

@@ -154,6 +154,7 @@ pub(super) async fn workflow(
             proposal_id,
             quarantined,
             quarantine_until_ms,
+            ..
         }) => Ok(WorkflowReply::RolledBack {
             target_system: target,
             proposal_id,

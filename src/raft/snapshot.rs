@@ -25,8 +25,9 @@ use std::io::{self, Read, Write};
 const MAGIC: &[u8; 7] = b"ARQSNAP";
 /// The snapshot format this release writes and reads (2: the header names
 /// the first retained audit entry; 1 did not. 3: the state holds the
-/// replicated replay marks).
-pub const FORMAT: u8 = 3;
+/// replicated replay marks. 4: each target holds its rollout, assignment
+/// epoch and recent rollbacks and verdicts).
+pub const FORMAT: u8 = 4;
 
 /// What precedes the state in a snapshot file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

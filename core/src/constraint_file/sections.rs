@@ -64,14 +64,7 @@ pub(crate) fn read(root: &Map<String, Value>, set: &ConstraintSet, p: &mut Probl
         known(t, &at, &["signing_required"], p);
         let signing_required = match t.get("signing_required") {
             None => SecurityPolicy::default().signing_required,
-            Some(v) => v.as_bool().unwrap_or_else(|| {
-                p.add(
-                    &["security", "signing_required"],
-                    None,
-                    "must be true or false".into(),
-                );
-                true
-            }),
+            Some(_) => boolean(t, &at, "signing_required", p).unwrap_or(true),
         };
         policy.security = SecurityPolicy { signing_required };
     }
@@ -210,6 +203,16 @@ fn rule(
     }
 }
 
+/// An optional true/false value.
+fn boolean(t: &Map<String, Value>, at: &[&str], key: &str, p: &mut Problems) -> Option<bool> {
+    let v = t.get(key)?;
+    let b = v.as_bool();
+    if b.is_none() {
+        p.add(&here(at, key), None, "must be true or false".into());
+    }
+    b
+}
+
 fn guardrail(t: &Map<String, Value>, at: &[&str], p: &mut Problems) -> Option<Guardrail> {
     known(
         t,
@@ -224,6 +227,7 @@ fn guardrail(t: &Map<String, Value>, at: &[&str], p: &mut Problems) -> Option<Gu
             "baseline_factor",
             "baseline_offset",
             "min_samples",
+            "failure_limit",
         ],
         p,
     );
@@ -281,6 +285,14 @@ fn guardrail(t: &Map<String, Value>, at: &[&str], p: &mut Problems) -> Option<Gu
             "`window_s` must be at least 1".into(),
         );
     }
+    let failure_limit = uint(t, at, "failure_limit", p).unwrap_or(1);
+    if !(1..=u64::from(u32::MAX)).contains(&failure_limit) {
+        p.add(
+            &here(at, "failure_limit"),
+            None,
+            "`failure_limit` is a count of breaching evaluations, at least 1".into(),
+        );
+    }
     Some(Guardrail {
         name: name?,
         metric: metric?,
@@ -289,16 +301,31 @@ fn guardrail(t: &Map<String, Value>, at: &[&str], p: &mut Problems) -> Option<Gu
         direction: direction?,
         limit: *limits.first()?,
         min_samples: uint(t, at, "min_samples", p).unwrap_or(1),
+        failure_limit: u32::try_from(failure_limit).ok().filter(|l| *l >= 1)?,
     })
 }
 
 fn rollout(t: &Map<String, Value>, p: &mut Problems) -> RolloutPlan {
     let at = ["rollout"];
-    known(t, &at, &["phases", "rollback_timeout_s"], p);
+    known(
+        t,
+        &at,
+        &[
+            "phases",
+            "rollback_timeout_s",
+            "marginal_needs_operator",
+            "inconclusive_needs_operator",
+        ],
+        p,
+    );
     let d = RolloutPlan::default();
     let mut plan = RolloutPlan {
         phases: d.phases,
         rollback_timeout_s: uint(t, &at, "rollback_timeout_s", p).unwrap_or(d.rollback_timeout_s),
+        marginal_needs_operator: boolean(t, &at, "marginal_needs_operator", p)
+            .unwrap_or(d.marginal_needs_operator),
+        inconclusive_needs_operator: boolean(t, &at, "inconclusive_needs_operator", p)
+            .unwrap_or(d.inconclusive_needs_operator),
     };
     if let Some(v) = t.get("phases") {
         plan.phases = list(v, "phases", MAX_PHASES, p, |t, at, p| {

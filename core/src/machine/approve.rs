@@ -1,5 +1,5 @@
 //! `apply` for the approval workflow: approve, reject and expire a pending
-//! proposal, and an operator's rollback of the last approved candidate.
+//! proposal.
 //!
 //! An approval counts distinct identities holding one of the policy's
 //! roles (and, when the policy names identities, one of those). The
@@ -7,9 +7,10 @@
 //! With enough approvals the pending changes join the approved ones and
 //! the decision becomes `approved` (or `partially_approved`). Expiry is
 //! proposed by the leader once the leader's time passes `expires_at_ms`;
-//! `apply` checks that against the command's time, never a clock.
+//! `apply` checks that against the command's time, never a clock. The
+//! deciding approval starts the rollout (`rollout.rs`).
 
-use super::{Candidate, Quarantined, State};
+use super::State;
 use crate::command::{Actor, CommandError, CommandResult, Outcome};
 use crate::proposal::{Approver, Decision, Verdict};
 use crate::role::Role;
@@ -76,14 +77,7 @@ impl State {
             d.approved.extend(pending);
             d.verdict = Verdict::of(!d.approved.is_empty(), !d.rejected.is_empty());
             target.pending = None;
-            target.candidate = Some(Candidate {
-                proposal_id: id.to_string(),
-                values: d
-                    .approved
-                    .iter()
-                    .map(|a| (a.parameter.clone(), a.value.clone()))
-                    .collect(),
-            });
+            d.finished = State::start_rollout(target, id, &d.approved, at_ms);
         }
         // Every approval is pushed on the target's stream, the deciding
         // one and those before it.
@@ -91,6 +85,7 @@ impl State {
         target
             .events
             .push(crate::events::EventBody::Decided(d.clone()));
+        State::announce_rollout(target, id, at_ms);
         self.decided.update(id, d.clone());
         Ok(Outcome::ProposalUpdated { decision: d })
     }
@@ -141,39 +136,6 @@ impl State {
             .close_pending(id, "expire", &actor.identity, &reason, at_ms)
             .ok_or_else(|| CommandError::UnknownProposal(id.to_string()))?;
         Ok(Outcome::ProposalUpdated { decision })
-    }
-
-    pub(super) fn rollback(&mut self, name: &str, _reason: &str, at_ms: u64) -> CommandResult {
-        let target = self
-            .targets
-            .get_mut(name)
-            .ok_or_else(|| CommandError::UnknownTarget(name.to_string()))?;
-        let candidate = target
-            .candidate
-            .take()
-            .ok_or_else(|| CommandError::NothingToRollBack(name.to_string()))?;
-        let af = &target.policy.anti_flapping;
-        let until_ms = at_ms.saturating_add(af.quarantine_s.saturating_mul(1000));
-        target.cooldown_until_ms = at_ms.saturating_add(af.cooldown_s.saturating_mul(1000));
-        target.quarantine.retain(|q| q.until_ms > at_ms);
-        for (parameter, value) in &candidate.values {
-            target.quarantine.push(Quarantined {
-                parameter: parameter.clone(),
-                value: value.clone(),
-                until_ms,
-            });
-        }
-        // Bounded: at most one entry per parameter and rollback in flight.
-        while target.quarantine.len() > 4 * crate::constraints::MAX_PARAMETERS {
-            target.quarantine.remove(0);
-        }
-        target.live = target.last_known_good.clone();
-        Ok(Outcome::RolledBack {
-            target: name.to_string(),
-            proposal_id: candidate.proposal_id,
-            quarantined: candidate.values,
-            quarantine_until_ms: until_ms,
-        })
     }
 
     /// Pending proposals whose expiry is at or before `now_ms`, for the

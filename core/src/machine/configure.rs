@@ -44,6 +44,7 @@ impl State {
         }
         let existing = self.targets.get(name);
         let pending = existing.and_then(|t| t.pending.clone());
+        let rolling = existing.and_then(|t| t.rollout.as_ref().map(|r| r.proposal_id.clone()));
         let mut live = existing.map(|t| t.live.clone()).unwrap_or_default();
         live.retain(|k, _| constraints.parameters.contains_key(k));
         for (k, v) in constraints.defaults() {
@@ -61,7 +62,7 @@ impl State {
         let broken = policy.rules.iter().filter(|r| !r.compiled.holds(&live));
         out_of_bounds.extend(broken.map(|r| format!("rule {}", r.name)));
         let mut forced = false;
-        if let Some(id) = &pending {
+        if let Some(id) = pending.as_ref().or(rolling.as_ref()) {
             if !force {
                 return Err(CommandError::ActiveProposal {
                     proposal_id: id.clone(),
@@ -83,6 +84,9 @@ impl State {
                 "aborted by a constraints change",
                 at_ms,
             );
+        }
+        if rolling.is_some() {
+            self.roll_back(name, &aborted("a constraints change"), at_ms)?;
         }
         let target = self.targets.entry(name.to_string()).or_default();
         let defaults = constraints.defaults();
@@ -124,7 +128,7 @@ impl State {
     ) -> CommandResult {
         let policy = match self.targets.get(name) {
             Some(target) => kept_policy(&target.policy, constraints),
-            None => Ok(Policy::default()),
+            None => Ok(Policy::legacy()),
         };
         match policy {
             Ok(policy) => self.configure(name, constraints, &policy, false, at_ms),
@@ -174,11 +178,14 @@ impl State {
             .map_err(CommandError::Refused)?;
         let mut forced = false;
         guard_override(target, &checked)?;
-        if let Some(id) = target.pending.clone() {
+        let rolling = target.rollout.is_some();
+        if let Some(id) = target.active_proposal().map(str::to_string) {
             if !force {
                 return Err(CommandError::ActiveProposal { proposal_id: id });
             }
             forced = true;
+        }
+        if let Some(id) = target.pending.clone() {
             self.close_pending(
                 &id,
                 "params_forced",
@@ -187,9 +194,14 @@ impl State {
                 at_ms,
             );
         }
+        if rolling {
+            self.roll_back(name, &aborted("a forced override"), at_ms)?;
+        }
         let Some(target) = self.targets.get_mut(name) else {
             return Err(CommandError::UnknownTarget(name.to_string()));
         };
+        // What agents serve changes: a new assignment.
+        target.epoch += 1;
         for (k, v) in &checked {
             target.live.insert(k.clone(), v.clone());
             target.last_known_good.insert(k.clone(), v.clone());
@@ -352,4 +364,15 @@ fn policy_problems(
         problem(format!("more than {} rules", crate::rules::MAX_RULES));
     }
     out
+}
+
+/// The cause of a rollout that a forced change replaced.
+fn aborted(by: &str) -> crate::rollout::progress::RollbackCause {
+    crate::rollout::progress::RollbackCause {
+        reason: crate::rollout::progress::RollbackReason::Aborted,
+        triggered_constraint: None,
+        triggered_value: None,
+        allowed_value: None,
+        detail: format!("aborted by {by}"),
+    }
 }

@@ -4,11 +4,9 @@
 //! check (`decided::Staleness`), then the decision, its event and its
 //! record.
 //!
-//! An approved change is only recorded here (it becomes the target's
-//! candidate): rollouts (a later issue) will move live parameters. A
-//! pending decision makes the proposal the target's active one.
+//! An approved change starts its rollout (`rollout.rs`); a pending
+//! decision makes the proposal the target's active one.
 
-use super::Candidate;
 use super::State;
 use crate::command::Actor;
 use crate::command::{CommandError, CommandResult, Outcome};
@@ -54,19 +52,18 @@ impl State {
         decision.event_seq = target.events.next_seq();
         match decision.verdict {
             Verdict::PendingApproval => target.pending = Some(spec.proposal_id.clone()),
-            Verdict::Approved | Verdict::PartiallyApproved => {
-                target.candidate = Some(Candidate {
-                    proposal_id: spec.proposal_id.clone(),
-                    values: decision
-                        .approved
-                        .iter()
-                        .map(|a| (a.parameter.clone(), a.value.clone()))
-                        .collect(),
-                })
-            }
+            Verdict::Approved | Verdict::PartiallyApproved => {}
             Verdict::Rejected | Verdict::Expired => {}
         }
+        if matches!(
+            decision.verdict,
+            Verdict::Approved | Verdict::PartiallyApproved
+        ) {
+            decision.finished =
+                State::start_rollout(target, &spec.proposal_id, &decision.approved, at_ms);
+        }
         target.events.push(EventBody::Decided(decision.clone()));
+        State::announce_rollout(target, &spec.proposal_id, at_ms);
         self.decided.record(
             &spec.proposal_id,
             Decided {

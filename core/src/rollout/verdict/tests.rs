@@ -542,6 +542,7 @@ fn a_verdict_serializes_with_every_number() {
 
 fn guardrail(metric: &str, direction: Direction, min_samples: u64) -> Guardrail {
     Guardrail {
+        failure_limit: 1,
         name: format!("{metric} guard"),
         metric: metric.into(),
         aggregate: Aggregate::P99,
