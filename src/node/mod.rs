@@ -21,6 +21,7 @@ mod peers;
 mod propose;
 mod reply;
 mod roles;
+pub mod rollout;
 mod security;
 mod serve;
 mod submit;
@@ -81,6 +82,8 @@ pub struct Node {
     batcher: Batcher,
     /// Telemetry windows (filled while this node leads).
     pub telemetry: Arc<telemetry::TelemetryWindows>,
+    /// What the leader saw of each rollout (empty on a follower).
+    pub rollouts: Arc<rollout::Rollouts>,
     /// What each client holds of this node, within `config.limits`.
     admission: Arc<Admission>,
     /// Where large and compressed frames are decoded.
@@ -138,6 +141,7 @@ impl Node {
             id: config.id,
             batcher: Batcher::start(raft.clone(), config.id),
             telemetry: Arc::default(),
+            rollouts: Arc::default(),
             admission: Admission::new(config.limits.clone()),
             decoder: DecodePool::new(config.limits.decoders()),
             security: Arc::default(),
@@ -155,6 +159,7 @@ impl Node {
         tokio::spawn(roles::watch(node.clone()));
         tokio::spawn(security::report(node.clone()));
         tokio::spawn(expiry::run(node.clone()));
+        tokio::spawn(rollout::run(node.clone()));
         tokio::spawn(forget_idle_senders(node.clone()));
         tracing::info!(target: "arqonbus::node", node = node.id, listen = %node.config.listen, "node started");
         Ok(node)
