@@ -437,6 +437,42 @@ mod tests {
         assert!(!stale);
     }
 
+    /// What decoding says of a frame built without validation: the
+    /// decoder, not only the encoder, must refuse it.
+    fn decode_refuses(msg: &Message) -> String {
+        let body = msg.encode_body().expect("encodes unchecked");
+        let frame = crate::frame::assemble(crate::FRAME_VERSION, msg.msg_type(), &body, false)
+            .expect("a frame");
+        match decode(&frame) {
+            Err(CodecError::Invalid { field, .. }) | Err(CodecError::NonFinite { field }) => field,
+            other => panic!("expected an invalid_message, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_decoder_refuses_what_the_encoder_refuses() {
+        let over = reply_assignment("assignment", |a| a.share = 101);
+        assert_eq!(decode_refuses(&over), "share");
+        let nan = reply_status(|s| {
+            if let Some(r) = s.rollout.as_mut() {
+                r.observed_impact.insert("error_rate".into(), f64::NAN);
+            }
+        });
+        assert_eq!(decode_refuses(&nan), "rollout.observed_impact.error_rate");
+        let many = reply_status(|s| {
+            let one = s.recent_rollbacks[0].clone();
+            s.recent_rollbacks = vec![one; crate::limits::MAX_RECENT + 1];
+        });
+        assert_eq!(decode_refuses(&many), "recent_rollbacks");
+        // Past MAX_ELEMENTS the bounded decoder refuses at the count,
+        // before the first element.
+        let huge = reply_status(|s| {
+            let one = s.recent_rollbacks[0].clone();
+            s.recent_rollbacks = vec![one; crate::limits::MAX_ELEMENTS + 1];
+        });
+        assert_eq!(decode_refuses(&huge), "recent_rollbacks");
+    }
+
     #[test]
     fn error_24_is_no_rollout_and_23_is_reserved() {
         let Message::Reply(Reply::Error(e)) = vector("error_no_rollout") else {
