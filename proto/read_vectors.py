@@ -200,22 +200,16 @@ def context(r):
     return {k: v for k, v in fields.items() if v is not None}
 
 
-TELEMETRY_BATCH = record(
-    (
-        "samples",
-        seq(
-            record(
-                ("timestamp", timestamp),
-                ("source", TEXT),
-                ("target_system", TEXT),
-                ("metrics", METRICS),
-                ("parameters", PARAMETERS),
-                ("context", context),
-                ("cohort", names("baseline", "candidate")),
-            )
-        ),
-    )
+TELEMETRY_SAMPLE = record(
+    ("timestamp", timestamp),
+    ("source", TEXT),
+    ("target_system", TEXT),
+    ("metrics", METRICS),
+    ("parameters", PARAMETERS),
+    ("context", context),
+    ("cohort", names("baseline", "candidate")),
 )
+TELEMETRY_BATCH = record(("samples", seq(TELEMETRY_SAMPLE)))
 
 PROPOSAL = record(
     ("proposal_id", TEXT),
@@ -288,9 +282,10 @@ STATUS = record(
     ("observed_impact", METRICS),
 )
 
+ROLLBACK_REASON = names("constraint_violation", "baseline_regression", "operator", "missing_telemetry")
 ROLLBACK = record(
     *HEAD,
-    ("reason", names("constraint_violation", "baseline_regression", "operator", "missing_telemetry")),
+    ("reason", ROLLBACK_REASON),
     ("triggered_constraint", option(TEXT)),
     ("triggered_value", option(F64)),
     ("allowed_value", option(F64)),
@@ -333,6 +328,8 @@ ERROR = record(
                 ("not_an_approver", record(("identity", TEXT))),
                 ("active_proposal", record(("proposal_id", TEXT))),
                 ("live_out_of_bounds", record(("parameters", seq(TEXT)))),
+                ("reserved_23", NONE),
+                ("no_rollout", record(("target_system", TEXT))),
             ],
         ),
     ),
@@ -590,6 +587,88 @@ WORKFLOWED = record(
     )
 )
 
+# ---- Section 6.15: gradual rollouts ---------------------------------------
+
+WATCH_ASSIGNMENT = record(("target_system", TEXT))
+TAGGED_TELEMETRY = record(("samples", seq(record(("epoch", U64), ("sample", TELEMETRY_SAMPLE)))))
+ROLLOUT = tagged(
+    "action",
+    [
+        ("status", record(("target_system", TEXT), ("stale", BOOL))),
+        ("pause", record(("target_system", TEXT), ("reason", TEXT))),
+        ("resume", record(("target_system", TEXT), ("reason", TEXT))),
+        ("promote", record(("target_system", TEXT), ("full", BOOL), ("reason", TEXT))),
+    ],
+)
+ASSIGNMENT = record(
+    ("target_system", TEXT),
+    ("epoch", U64),
+    ("proposal_id", option(TEXT)),
+    ("phase", TEXT),
+    ("share", U8),
+    ("baseline", PARAMETERS),
+    ("candidate", option(PARAMETERS)),
+)
+VERDICT_CLASS = names("pass", "marginal", "inconclusive", "fail")
+ROLLOUT_STATUS = record(
+    ("target_system", TEXT),
+    ("epoch", U64),
+    (
+        "rollout",
+        option(
+            record(
+                ("proposal_id", TEXT),
+                ("phase", TEXT),
+                ("phase_index", U32),
+                ("phases", U32),
+                ("share", U8),
+                ("phase_started", timestamp),  # phase_started_ms on the wire
+                ("paused", BOOL),
+                ("violations", U32),
+                ("observed_impact", METRICS),
+            )
+        ),
+    ),
+    (
+        "recent_rollbacks",
+        seq(
+            record(
+                ("proposal_id", TEXT),
+                ("reason", ROLLBACK_REASON),
+                ("triggered_constraint", option(TEXT)),
+                ("at", timestamp),  # at_ms on the wire
+            )
+        ),
+    ),
+    (
+        "recent_verdicts",
+        seq(
+            record(
+                ("proposal_id", TEXT),
+                ("class", VERDICT_CLASS),
+                ("reason", TEXT),
+                ("at", timestamp),  # at_ms on the wire
+                (
+                    "metrics",
+                    seq(
+                        record(
+                            ("metric", TEXT),
+                            ("class", VERDICT_CLASS),
+                            ("reason", TEXT),
+                            ("candidate_samples", U64),
+                            ("baseline_samples", U64),
+                            ("candidate_median", option(F64)),
+                            ("baseline_median", option(F64)),
+                            ("p_value", option(F64)),
+                            ("rank_biserial", option(F64)),
+                        )
+                    ),
+                ),
+            )
+        ),
+    ),
+)
+
 # Section 6: type code -> (name, body). Requests carry the envelope first.
 MESSAGES = {
     0x01: ("telemetry_batch", TELEMETRY_BATCH),
@@ -598,6 +677,9 @@ MESSAGES = {
     0x04: ("status_query", STATUS_QUERY),
     0x10: ("operate", OPERATE),
     0x20: ("workflow", WORKFLOW),
+    0x30: ("watch_assignment", WATCH_ASSIGNMENT),
+    0x31: ("tagged_telemetry", TAGGED_TELEMETRY),
+    0x32: ("rollout", ROLLOUT),
     0x80: ("error", ERROR),
     0x81: ("telemetry_ack", TELEMETRY_ACK),
     0x82: ("approval", APPROVAL),
@@ -607,6 +689,8 @@ MESSAGES = {
     0x86: ("event", EVENT),
     0x90: ("operated", OPERATED),
     0xA0: ("workflowed", WORKFLOWED),
+    0xB0: ("assignment", ASSIGNMENT),
+    0xB1: ("rollout_status", ROLLOUT_STATUS),
 }
 
 # ---- Section 3: the frame -------------------------------------------------
@@ -747,6 +831,8 @@ def normalize(view):
             message.setdefault("stale", False)
         if message.get("action") == "set_parameters":
             message.setdefault("expected", None)
+    if message.get("type") == "rollout" and message.get("action") == "status":
+        message.setdefault("stale", False)
     return view
 
 

@@ -15,6 +15,7 @@ use super::limits::max_decoded_len;
 use super::message::{Proposal, Request, StatusQuery, Subscribe, TelemetryBatch};
 use super::operator::{OperatorReply, OperatorRequest};
 use super::reply::{Approval, Event, Reply, Rollback, Status, Subscribed, TelemetryAck};
+use super::rollout::{Assignment, RolloutRequest, RolloutStatus, TaggedTelemetry, WatchAssignment};
 use super::workflow::{WorkflowReply, WorkflowRequest};
 use super::{validate, FRAME_VERSION};
 
@@ -36,9 +37,15 @@ pub mod msg_type {
     pub const OPERATED: u8 = 0x90;
     pub const WORKFLOW: u8 = 0x20;
     pub const WORKFLOWED: u8 = 0xa0;
+    /// Gradual rollouts (PROTOCOL.md §6.15), added within version 2.
+    pub const WATCH_ASSIGNMENT: u8 = 0x30;
+    pub const TAGGED_TELEMETRY: u8 = 0x31;
+    pub const ROLLOUT: u8 = 0x32;
+    pub const ASSIGNMENT: u8 = 0xb0;
+    pub const ROLLOUT_STATUS: u8 = 0xb1;
 
-    /// Every code defined in frame version 1.
-    pub const ALL: [u8; 15] = [
+    /// Every code defined in frame version 2.
+    pub const ALL: [u8; 20] = [
         TELEMETRY_BATCH,
         PROPOSAL,
         SUBSCRIBE,
@@ -54,6 +61,11 @@ pub mod msg_type {
         OPERATED,
         WORKFLOW,
         WORKFLOWED,
+        WATCH_ASSIGNMENT,
+        TAGGED_TELEMETRY,
+        ROLLOUT,
+        ASSIGNMENT,
+        ROLLOUT_STATUS,
     ];
 }
 
@@ -73,6 +85,9 @@ impl Request {
             Request::StatusQuery(_) => msg_type::STATUS_QUERY,
             Request::Operate(_) => msg_type::OPERATE,
             Request::Workflow(_) => msg_type::WORKFLOW,
+            Request::WatchAssignment(_) => msg_type::WATCH_ASSIGNMENT,
+            Request::TaggedTelemetry(_) => msg_type::TAGGED_TELEMETRY,
+            Request::Rollout(_) => msg_type::ROLLOUT,
         }
     }
 
@@ -86,6 +101,9 @@ impl Request {
             Request::StatusQuery(m) => bincode_encode(m),
             Request::Operate(m) => bincode_encode(m),
             Request::Workflow(m) => bincode_encode(m),
+            Request::WatchAssignment(m) => bincode_encode(m),
+            Request::TaggedTelemetry(m) => bincode_encode(m),
+            Request::Rollout(m) => bincode_encode(m),
         }
     }
 
@@ -112,6 +130,8 @@ impl Reply {
             Reply::Event(_) => msg_type::EVENT,
             Reply::Operated(_) => msg_type::OPERATED,
             Reply::Workflowed(_) => msg_type::WORKFLOWED,
+            Reply::Assignment(_) => msg_type::ASSIGNMENT,
+            Reply::RolloutStatus(_) => msg_type::ROLLOUT_STATUS,
         }
     }
 }
@@ -144,6 +164,8 @@ impl Message {
                 Reply::Event(m) => bincode_encode(m),
                 Reply::Operated(m) => bincode_encode(m),
                 Reply::Workflowed(m) => bincode_encode(m),
+                Reply::Assignment(m) => bincode_encode(m),
+                Reply::RolloutStatus(m) => bincode_encode(m),
             },
         }
     }
@@ -219,7 +241,7 @@ fn decode_checked(
     Ok(msg)
 }
 
-/// Decodes an uncompressed version-1 body of the given type, exactly,
+/// Decodes an uncompressed body of the given type, exactly,
 /// canonically and within the type's decoded-memory limit; does not
 /// validate.
 pub fn decode_body(code: u8, body: &[u8]) -> Result<Message, CodecError> {
@@ -254,6 +276,24 @@ pub fn decode_body(code: u8, body: &[u8]) -> Result<Message, CodecError> {
             let (e, m) = exact(body).value::<(Envelope, WorkflowRequest)>()?;
             req(e, Request::Workflow(m))
         }
+        t::WATCH_ASSIGNMENT => {
+            let (e, m) = exact(body).value::<(Envelope, WatchAssignment)>()?;
+            req(e, Request::WatchAssignment(m))
+        }
+        t::TAGGED_TELEMETRY => {
+            let (e, m) = exact(body).value::<(Envelope, TaggedTelemetry)>()?;
+            req(e, Request::TaggedTelemetry(m))
+        }
+        t::ROLLOUT => {
+            let (e, m) = exact(body).value::<(Envelope, RolloutRequest)>()?;
+            req(e, Request::Rollout(m))
+        }
+        t::ASSIGNMENT => Ok(Message::Reply(Reply::Assignment(
+            exact(body).value::<Assignment>()?,
+        ))),
+        t::ROLLOUT_STATUS => Ok(Message::Reply(Reply::RolloutStatus(
+            exact(body).value::<RolloutStatus>()?,
+        ))),
         t::WORKFLOWED => Ok(Message::Reply(Reply::Workflowed(
             exact(body).value::<WorkflowReply>()?,
         ))),

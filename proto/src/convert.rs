@@ -13,6 +13,7 @@ use crate::reply::{
     Approval, ApprovedChange, Decision as WireDecision, EnforcementMode, Event, EventBody,
     Progress, ProposalStatus, RejectedChange, RolloutSchedule, Status,
 };
+use crate::rollout::RolloutRequest;
 use crate::workflow::{Allowed, WorkflowRequest};
 use crate::UnixMillis;
 use arqonbus_core::constraints::Violation;
@@ -307,6 +308,14 @@ pub fn permission(request: &Request) -> Permission {
             | WorkflowRequest::ShowProposal { .. } => Permission::Read,
             _ => Permission::Configure,
         },
+        Request::WatchAssignment(_) => Permission::Read,
+        Request::TaggedTelemetry(_) => Permission::Telemetry,
+        Request::Rollout(r) => match r {
+            RolloutRequest::Status { .. } => Permission::Read,
+            RolloutRequest::Pause { .. }
+            | RolloutRequest::Resume { .. }
+            | RolloutRequest::Promote { .. } => Permission::Configure,
+        },
     }
 }
 
@@ -327,9 +336,14 @@ pub fn changes_state(request: &Request) -> bool {
 pub fn type_permission(msg_type: u8) -> Option<Permission> {
     use crate::codec::msg_type as t;
     match msg_type {
-        t::TELEMETRY_BATCH => Some(Permission::Telemetry),
+        t::TELEMETRY_BATCH | t::TAGGED_TELEMETRY => Some(Permission::Telemetry),
         t::PROPOSAL => Some(Permission::Propose),
-        t::SUBSCRIBE | t::STATUS_QUERY | t::OPERATE | t::WORKFLOW => Some(Permission::Read),
+        t::SUBSCRIBE
+        | t::STATUS_QUERY
+        | t::OPERATE
+        | t::WORKFLOW
+        | t::WATCH_ASSIGNMENT
+        | t::ROLLOUT => Some(Permission::Read),
         _ => None,
     }
 }
@@ -364,6 +378,9 @@ pub fn action(request: &Request) -> &'static str {
             WorkflowRequest::ShowProposal { .. } => "show_proposal",
             WorkflowRequest::Rollback { .. } => "rollback",
         },
+        Request::WatchAssignment(_) => "watch_assignment",
+        Request::TaggedTelemetry(_) => "tagged_telemetry",
+        Request::Rollout(_) => "rollout",
     }
 }
 

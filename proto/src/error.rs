@@ -106,6 +106,14 @@ pub enum ErrorCode {
     LiveOutOfBounds {
         parameters: Vec<String>,
     },
+    /// 23: held for the constraint engine (§7.1); declared because a code
+    /// is a variant index; never sent.
+    Reserved23,
+    /// 24: a pause, resume or promote of a target with no rollout in
+    /// progress; nothing changed.
+    NoRollout {
+        target_system: String,
+    },
 }
 
 impl ErrorCode {
@@ -135,6 +143,8 @@ impl ErrorCode {
             ErrorCode::NotAnApprover { .. } => "not_an_approver",
             ErrorCode::ActiveProposal { .. } => "active_proposal",
             ErrorCode::LiveOutOfBounds { .. } => "live_out_of_bounds",
+            ErrorCode::Reserved23 => "reserved_23",
+            ErrorCode::NoRollout { .. } => "no_rollout",
         }
     }
 }

@@ -16,8 +16,13 @@ use super::envelope::{Envelope, SigScheme, Signature, UnixMillis};
 use super::error::CodecError;
 use super::json_operator::{JsonOperatorReply, JsonOperatorRequest};
 use super::json_reply::{JsonApproval, JsonErrorCode, JsonEvent, JsonRollback, JsonStatus};
+use super::json_rollout::{
+    tagged_from_json, tagged_to_json, JsonAssignment, JsonRolloutRequest, JsonRolloutStatus,
+    JsonTaggedSample,
+};
 use super::message::*;
 use super::reply::{Reply, Subscribed, TelemetryAck};
+use super::rollout::WatchAssignment;
 use super::validate;
 use arqonbus_core::value::ParamValue;
 
@@ -121,6 +126,17 @@ pub enum JsonMessage {
     Workflowed {
         reply: crate::workflow::WorkflowReply,
     },
+    /// Gradual rollouts (see `json_rollout`).
+    WatchAssignment {
+        target_system: String,
+    },
+    TaggedTelemetry {
+        samples: Vec<JsonTaggedSample>,
+    },
+    /// Tagged again inside with `"action"`.
+    Rollout(JsonRolloutRequest),
+    Assignment(JsonAssignment),
+    RolloutStatus(JsonRolloutStatus),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -280,6 +296,13 @@ impl JsonFrame {
                     },
                     Request::Operate(o) => JsonMessage::Operate(JsonOperatorRequest::from_wire(o)),
                     Request::Workflow(w) => JsonMessage::Workflow { request: w.clone() },
+                    Request::WatchAssignment(w) => JsonMessage::WatchAssignment {
+                        target_system: w.target_system.clone(),
+                    },
+                    Request::TaggedTelemetry(t) => JsonMessage::TaggedTelemetry {
+                        samples: tagged_to_json(t)?,
+                    },
+                    Request::Rollout(r) => JsonMessage::Rollout(JsonRolloutRequest::from_wire(r)),
                 };
                 (Some(e), m)
             }
@@ -329,6 +352,15 @@ impl JsonFrame {
             }))?,
             JsonMessage::Operate(o) => req(Request::Operate(o.to_wire()))?,
             JsonMessage::Workflow { request } => req(Request::Workflow(request.clone()))?,
+            JsonMessage::WatchAssignment { target_system } => {
+                req(Request::WatchAssignment(WatchAssignment {
+                    target_system: target_system.clone(),
+                }))?
+            }
+            JsonMessage::TaggedTelemetry { samples } => {
+                req(Request::TaggedTelemetry(tagged_from_json(samples)?))?
+            }
+            JsonMessage::Rollout(r) => req(Request::Rollout(r.to_wire()))?,
             other => {
                 if self.envelope.is_some() {
                     return Err(CodecError::invalid("envelope", "present on a reply"));

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::error::{CodecError, ErrorCode, ErrorReply};
 use super::json::{params_from_json, params_to_json, parse_time, time, JsonMessage, JsonParam};
 use super::json_operator::JsonOperatorReply;
+use super::json_rollout::{JsonAssignment, JsonRolloutStatus};
 use super::reply::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,10 +142,14 @@ pub enum JsonErrorCode {
     LiveOutOfBounds {
         parameters: Vec<String>,
     },
+    Reserved23,
+    NoRollout {
+        target_system: String,
+    },
 }
 
-/// The constraint engine's codes (16-22) and the reserved 14-15 have the
-/// same shape in JSON and on the wire.
+/// The constraint engine's codes (16-22), the rollouts' (24) and the
+/// reserved 14, 15 and 23 have the same shape in JSON and on the wire.
 macro_rules! same_shape {
     ($from:ident, $to:ident, $c:expr) => {
         match $c {
@@ -163,6 +168,8 @@ macro_rules! same_shape {
             $from::NotAnApprover { identity } => Some($to::NotAnApprover { identity }),
             $from::ActiveProposal { proposal_id } => Some($to::ActiveProposal { proposal_id }),
             $from::LiveOutOfBounds { parameters } => Some($to::LiveOutOfBounds { parameters }),
+            $from::Reserved23 => Some($to::Reserved23),
+            $from::NoRollout { target_system } => Some($to::NoRollout { target_system }),
             _ => None,
         }
     };
@@ -217,7 +224,7 @@ impl JsonErrorCode {
             _ => {
                 return Err(CodecError::invalid(
                     "error",
-                    "the constraint engine's codes are handled above",
+                    "the codes of the same shape are handled above",
                 ))
             }
         })
@@ -271,7 +278,7 @@ impl JsonErrorCode {
             _ => {
                 return Err(CodecError::invalid(
                     "error",
-                    "the constraint engine's codes are handled above",
+                    "the codes of the same shape are handled above",
                 ))
             }
         })
@@ -406,6 +413,8 @@ pub(crate) fn reply_to_json(r: &Reply) -> Result<JsonMessage, CodecError> {
         }),
         Reply::Operated(o) => JsonMessage::Operated(JsonOperatorReply::from_wire(o)?),
         Reply::Workflowed(w) => JsonMessage::Workflowed { reply: w.clone() },
+        Reply::Assignment(a) => JsonMessage::Assignment(JsonAssignment::from_wire(a)),
+        Reply::RolloutStatus(s) => JsonMessage::RolloutStatus(JsonRolloutStatus::from_wire(s)?),
     })
 }
 
@@ -432,6 +441,8 @@ pub(crate) fn reply_from_json(m: &JsonMessage) -> Result<Reply, CodecError> {
         }),
         JsonMessage::Operated(o) => Reply::Operated(o.to_wire()?),
         JsonMessage::Workflowed { reply } => Reply::Workflowed(reply.clone()),
+        JsonMessage::Assignment(a) => Reply::Assignment(a.to_wire()),
+        JsonMessage::RolloutStatus(s) => Reply::RolloutStatus(s.to_wire()?),
         _ => return Err(CodecError::invalid("envelope", "missing on a request")),
     })
 }

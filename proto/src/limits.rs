@@ -23,7 +23,9 @@ pub const MAX_REQUEST_BODY_LEN: usize = 1024 * 1024;
 /// longest names take about 36 KiB).
 pub const MAX_SUBSCRIBE_BODY_LEN: usize = 64 * 1024;
 
-/// Largest body of a `status_query` once decompressed.
+/// Largest body of a `status_query`, a `watch_assignment` or a `rollout`
+/// once decompressed (a `rollout` of the longest name and reason, with a
+/// signature, takes under 1.5 KiB).
 pub const MAX_STATUS_QUERY_BODY_LEN: usize = 4 * 1024;
 
 /// A frame's decoded form may take this many times its type's body limit
@@ -37,10 +39,10 @@ pub const DECODED_FACTOR: usize = 4;
 pub fn max_body_len(msg_type: u8) -> usize {
     use crate::codec::msg_type as t;
     match msg_type {
-        t::TELEMETRY_BATCH => MAX_TELEMETRY_BODY_LEN,
+        t::TELEMETRY_BATCH | t::TAGGED_TELEMETRY => MAX_TELEMETRY_BODY_LEN,
         t::PROPOSAL | t::OPERATE | t::WORKFLOW => MAX_REQUEST_BODY_LEN,
         t::SUBSCRIBE => MAX_SUBSCRIBE_BODY_LEN,
-        t::STATUS_QUERY => MAX_STATUS_QUERY_BODY_LEN,
+        t::STATUS_QUERY | t::WATCH_ASSIGNMENT | t::ROLLOUT => MAX_STATUS_QUERY_BODY_LEN,
         _ => MAX_BODY_LEN,
     }
 }
@@ -73,6 +75,11 @@ pub const MAX_METRICS: usize = 64;
 /// changes, an approval's approved or rejected changes, the parameters a
 /// rollback restores).
 pub const MAX_PARAMETERS: usize = 256;
+
+/// Entries in a `rollout_status`'s `recent_rollbacks`, and in its
+/// `recent_verdicts` (each verdict's `metrics` is bounded by
+/// [`MAX_METRICS`]).
+pub const MAX_RECENT: usize = 64;
 
 /// Target systems in one subscription.
 pub const MAX_SUBSCRIBE_TARGETS: usize = 256;

@@ -121,4 +121,10 @@ pub enum Request {
     StatusQuery(StatusQuery),
     Operate(super::operator::OperatorRequest),
     Workflow(super::workflow::WorkflowRequest),
+    /// 0x30: the assignment push stream (PROTOCOL.md §6.15).
+    WatchAssignment(super::rollout::WatchAssignment),
+    /// 0x31: telemetry tagged with its assignment epoch.
+    TaggedTelemetry(super::rollout::TaggedTelemetry),
+    /// 0x32: a rollout's status; pause, resume, promote.
+    Rollout(super::rollout::RolloutRequest),
 }

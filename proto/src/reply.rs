@@ -213,4 +213,8 @@ pub enum Reply {
     Event(Event),
     Operated(super::operator::OperatorReply),
     Workflowed(super::workflow::WorkflowReply),
+    /// 0xb0: a target's traffic assignment (PROTOCOL.md §6.15).
+    Assignment(super::rollout::Assignment),
+    /// 0xb1: a target's rollout, recent rollbacks and verdicts.
+    RolloutStatus(super::rollout::RolloutStatus),
 }

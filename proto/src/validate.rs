@@ -40,6 +40,9 @@ fn request(req: &Request) -> R {
     match req {
         Request::Operate(o) => super::validate_operator::request(o),
         Request::Workflow(w) => super::validate_workflow::request(w),
+        Request::WatchAssignment(_) | Request::TaggedTelemetry(_) | Request::Rollout(_) => {
+            super::validate_rollout::request(req)
+        }
         Request::TelemetryBatch(b) => {
             count("samples", b.samples.len(), MAX_SAMPLES_PER_BATCH)?;
             for (i, s) in b.samples.iter().enumerate() {
@@ -64,7 +67,7 @@ fn request(req: &Request) -> R {
     }
 }
 
-fn sample(p: &str, s: &TelemetrySample) -> R {
+pub(super) fn sample(p: &str, s: &TelemetrySample) -> R {
     time(&format!("{p}.timestamp"), s.timestamp)?;
     name(&format!("{p}.source"), &s.source)?;
     name(&format!("{p}.target_system"), &s.target_system)?;
@@ -133,6 +136,8 @@ fn reply(r: &Reply) -> R {
     match r {
         Reply::Operated(o) => super::validate_operator::reply(o),
         Reply::Workflowed(w) => super::validate_workflow::reply(w),
+        Reply::Assignment(a) => super::validate_rollout::assignment(a),
+        Reply::RolloutStatus(s) => super::validate_rollout::rollout_status(s),
         Reply::Error(e) => error(e),
         Reply::TelemetryAck(_) => Ok(()),
         Reply::Approval(a) => approval("", a),
@@ -180,9 +185,8 @@ fn error(e: &ErrorReply) -> R {
             count("code.supported", supported.len(), MAX_SUPPORTED_VERSIONS)
         }
         ErrorCode::Conflict { proposal_id } => name("code.proposal_id", proposal_id),
-        ErrorCode::ResyncRequired { target_system, .. } => {
-            name("code.target_system", target_system)
-        }
+        ErrorCode::ResyncRequired { target_system, .. }
+        | ErrorCode::NoRollout { target_system } => name("code.target_system", target_system),
         _ => Ok(()),
     }
 }
@@ -283,7 +287,7 @@ fn rollback(p: &str, b: &Rollback) -> R {
     Ok(())
 }
 
-fn impact(f: &str, m: &std::collections::BTreeMap<String, f64>) -> R {
+pub(super) fn impact(f: &str, m: &std::collections::BTreeMap<String, f64>) -> R {
     count(f, m.len(), MAX_METRICS)?;
     for (k, v) in m {
         let f = format!("{f}.{}", quote_key(k));

@@ -178,6 +178,7 @@ pub fn catalogue() -> Vec<(&'static str, Message)> {
     let mut all = base();
     all.extend(super::vectors_operator::catalogue());
     all.extend(super::vectors_workflow::catalogue());
+    all.extend(super::vectors_rollout::catalogue());
     all
 }
 

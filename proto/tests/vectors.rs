@@ -104,6 +104,7 @@ fn the_spec_quotes_the_code() {
         ("DECODED_FACTOR", DECODED_FACTOR),
         ("MAX_ELEMENTS", MAX_ELEMENTS),
         ("QUOTED_LEN", QUOTED_LEN),
+        ("MAX_RECENT", MAX_RECENT),
     ] {
         let row = format!("| {name} | {value} |");
         assert!(spec.contains(&row), "PROTOCOL.md lacks the row {row:?}");
@@ -129,6 +130,11 @@ fn the_spec_quotes_the_code() {
         (msg_type::OPERATED, "operated"),
         (msg_type::WORKFLOW, "workflow"),
         (msg_type::WORKFLOWED, "workflowed"),
+        (msg_type::WATCH_ASSIGNMENT, "watch_assignment"),
+        (msg_type::TAGGED_TELEMETRY, "tagged_telemetry"),
+        (msg_type::ROLLOUT, "rollout"),
+        (msg_type::ASSIGNMENT, "assignment"),
+        (msg_type::ROLLOUT_STATUS, "rollout_status"),
     ];
     assert_eq!(
         types.len(),

@@ -53,6 +53,20 @@ pub(super) fn admit(
         })
 }
 
+/// A request this node does not serve yet: `invalid_message`, field
+/// `type`, as for a type it does not know (PROTOCOL.md §7.1); nothing was
+/// applied.
+fn not_served(request: &Request) -> (ErrorCode, String) {
+    let name = arqonbus_proto::convert::action(request);
+    (
+        ErrorCode::InvalidMessage {
+            field: "type".into(),
+            reason: format!("{name} is not served by this node yet"),
+        },
+        format!("{name} is not served by this node yet"),
+    )
+}
+
 /// The `[security] signing_required` this replica stores for what a
 /// request is about: a target's own, or a proposal's target's; `None` for
 /// an unknown target or proposal (the node's setting decides).
@@ -94,6 +108,10 @@ pub(super) async fn handle(
             },
             "subscribe is served on its own stream".into(),
         )),
+        // rollout: served by src/node/rollout (issue 17)
+        request @ (Request::WatchAssignment(_)
+        | Request::TaggedTelemetry(_)
+        | Request::Rollout(_)) => Err(not_served(&request)),
     };
     reply.unwrap_or_else(error_reply)
 }

@@ -51,6 +51,9 @@ pub fn about(request: &Request) -> About<'_> {
             | WorkflowRequest::ShowProposal { proposal_id, .. } => About::Proposal(proposal_id),
             WorkflowRequest::ListPending { .. } => About::Cluster,
         },
+        Request::WatchAssignment(w) => About::Target(&w.target_system),
+        Request::TaggedTelemetry(_) => About::Cluster,
+        Request::Rollout(r) => About::Target(r.target_system()),
     }
 }
 
