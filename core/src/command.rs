@@ -8,9 +8,9 @@
 use crate::constraints::{ConstraintSet, Problem, Violation};
 use crate::policy::Policy;
 use crate::proposal::{Decision, ProposalSpec, Verdict as ProposalVerdict};
+use crate::role::{Permission, Role};
 use crate::rollout::progress::RollbackCause;
 use crate::rollout::verdict::Verdict;
-use crate::role::{Permission, Role};
 use crate::seal::Seal;
 use crate::security::SecuritySummary;
 use crate::sessions::Origin;

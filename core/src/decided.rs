@@ -110,14 +110,19 @@ fn finished_bytes(f: &crate::rollout::progress::Finished) -> u64 {
                 + v.metrics
                     .iter()
                     .map(|m| {
-                        std::mem::size_of_val(m) as u64 + m.metric.len() as u64 + m.reason.len() as u64
+                        std::mem::size_of_val(m) as u64
+                            + m.metric.len() as u64
+                            + m.reason.len() as u64
                     })
                     .sum::<u64>()
         }),
         Finished::RolledBack(r) => {
             r.proposal_id.len() as u64
                 + r.cause.detail.len() as u64
-                + r.cause.triggered_constraint.as_ref().map_or(0, |c| c.len() as u64)
+                + r.cause
+                    .triggered_constraint
+                    .as_ref()
+                    .map_or(0, |c| c.len() as u64)
                 + r.restored
                     .iter()
                     .map(|(k, v)| CHANGE_OVERHEAD + k.len() as u64 + v.heap_bytes())

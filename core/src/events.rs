@@ -8,8 +8,8 @@
 
 use crate::proposal::Decision;
 use crate::rollout::progress::RollbackRecord;
-use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::collections::VecDeque;
 
 /// Events kept per target system.

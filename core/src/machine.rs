@@ -227,7 +227,13 @@ impl State {
                 proposal_id,
                 from_phase,
                 verdict,
-            } => self.advance(target, proposal_id, *from_phase, verdict.as_ref(), command.at_ms),
+            } => self.advance(
+                target,
+                proposal_id,
+                *from_phase,
+                verdict.as_ref(),
+                command.at_ms,
+            ),
             Op::Steer {
                 target,
                 action,

@@ -9,7 +9,7 @@ use super::gates::Passed;
 use super::membership;
 use super::reply::error_reply;
 use super::submit::Sender;
-use super::{operate, propose, telemetry, workflow, Node};
+use super::{operate, propose, rollout, telemetry, workflow, Node};
 use arqonbus_core::State;
 use arqonbus_proto::error::ErrorCode;
 use arqonbus_proto::operator::OperatorRequest;
@@ -53,20 +53,6 @@ pub(super) fn admit(
         })
 }
 
-/// A request this node does not serve yet: `invalid_message`, field
-/// `type`, as for a type it does not know (PROTOCOL.md §7.1); nothing was
-/// applied.
-fn not_served(request: &Request) -> (ErrorCode, String) {
-    let name = arqonbus_proto::convert::action(request);
-    (
-        ErrorCode::InvalidMessage {
-            field: "type".into(),
-            reason: format!("{name} is not served by this node yet"),
-        },
-        format!("{name} is not served by this node yet"),
-    )
-}
-
 /// The `[security] signing_required` this replica stores for what a
 /// request is about: a target's own, or a proposal's target's; `None` for
 /// an unknown target or proposal (the node's setting decides).
@@ -108,10 +94,15 @@ pub(super) async fn handle(
             },
             "subscribe is served on its own stream".into(),
         )),
-        // rollout: served by src/node/rollout (issue 17)
-        request @ (Request::WatchAssignment(_)
-        | Request::TaggedTelemetry(_)
-        | Request::Rollout(_)) => Err(not_served(&request)),
+        Request::TaggedTelemetry(t) => rollout::tagged(node, t).await,
+        Request::Rollout(r) => rollout::request(node, &sender, r).await,
+        Request::WatchAssignment(_) => Err((
+            ErrorCode::InvalidMessage {
+                field: "type".into(),
+                reason: "watch_assignment opens a push stream of its own".into(),
+            },
+            "watch_assignment is served on its own stream".into(),
+        )),
     };
     reply.unwrap_or_else(error_reply)
 }

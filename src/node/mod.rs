@@ -4,6 +4,7 @@
 //! it summarises (`security`), and an orderly shutdown.
 
 mod admission;
+mod assignment;
 pub mod batcher;
 mod caller;
 pub mod config;

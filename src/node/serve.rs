@@ -135,6 +135,10 @@ async fn client_stream(
             drop(_hold);
             return super::subscribe::serve(node, caller, sub, send, recv).await;
         }
+        Request::WatchAssignment(watch) => {
+            drop(_hold);
+            return super::assignment::serve(node, caller, watch, send, recv).await;
+        }
         other => other,
     };
     let Ok(_guard) = node.inflight.clone().try_read_owned() else {

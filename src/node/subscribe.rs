@@ -120,7 +120,7 @@ fn refused_target(sub: &Subscribe, may_watch: impl Fn(&str) -> bool) -> Option<&
 /// Waits for the client to send more on a push stream: `Some(bytes)` if it
 /// did (one frame per stream), `None` once its side is finished or gone.
 /// Never returns while `open` is false.
-async fn more_bytes(recv: &mut quinn::RecvStream, open: bool) -> Option<usize> {
+pub(super) async fn more_bytes(recv: &mut quinn::RecvStream, open: bool) -> Option<usize> {
     if !open {
         return std::future::pending().await;
     }
@@ -131,7 +131,7 @@ async fn more_bytes(recv: &mut quinn::RecvStream, open: bool) -> Option<usize> {
     }
 }
 
-fn trailing(extra: usize) -> Reply {
+pub(super) fn trailing(extra: usize) -> Reply {
     Reply::Error(CodecError::TrailingBytes { extra }.reply())
 }
 
@@ -183,7 +183,7 @@ fn pending(a: &Replica, cursors: &[Cursor]) -> Result<Vec<Event>, Resync> {
 }
 
 /// Writes one frame; false when the stream is gone.
-async fn write(send: &mut quinn::SendStream, reply: Reply) -> bool {
+pub(super) async fn write(send: &mut quinn::SendStream, reply: Reply) -> bool {
     match arqonbus_proto::encode(&Message::Reply(reply)) {
         Ok(frame) => send.write_all(&frame).await.is_ok(),
         Err(e) => {
@@ -194,7 +194,7 @@ async fn write(send: &mut quinn::SendStream, reply: Reply) -> bool {
 }
 
 /// Writes a last frame (an error) and finishes the stream.
-async fn finish(send: &mut quinn::SendStream, reply: Reply) {
+pub(super) async fn finish(send: &mut quinn::SendStream, reply: Reply) {
     if write(send, reply).await {
         let _ = send.finish();
     }

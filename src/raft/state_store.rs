@@ -161,8 +161,8 @@ impl StateStore {
         match entry.payload {
             EntryPayload::Blank => Response::Blank,
             EntryPayload::Normal(command) => {
-                touched(&command, targets);
                 let result = applied.state.apply(&command);
+                touched(&command, &applied.state, targets);
                 audit.extend(result.audit);
                 Response::Command(result.result)
             }

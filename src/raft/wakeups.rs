@@ -4,7 +4,7 @@
 //! a snapshot replaced the state). A stream that ends drops its `Notify`;
 //! the registry forgets it at the next wake or registration.
 
-use arqonbus_core::{Command, Op};
+use arqonbus_core::{Command, Op, State};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::Notify;
@@ -64,10 +64,19 @@ impl Wakeups {
     }
 }
 
-/// Adds the targets `command` may touch (every command of a batch).
-pub fn touched(command: &Command, out: &mut BTreeSet<String>) {
+/// Adds the targets `command` may touch (every command of a batch); a
+/// command about a proposal touches the proposal's target, looked up in
+/// `state` (an approval starts a rollout: its watchers must wake).
+pub fn touched(command: &Command, state: &State, out: &mut BTreeSet<String>) {
     match &command.op {
-        Op::Batch(commands) => commands.iter().for_each(|c| touched(c, out)),
+        Op::Batch(commands) => commands.iter().for_each(|c| touched(c, state, out)),
+        Op::Approve { proposal_id, .. }
+        | Op::RejectPending { proposal_id, .. }
+        | Op::Expire { proposal_id } => {
+            if let Some(d) = state.decided.get(proposal_id) {
+                out.insert(d.target.clone());
+            }
+        }
         op if !op.target().is_empty() => {
             out.insert(op.target().to_string());
         }
@@ -116,7 +125,7 @@ mod tests {
             cmd(Role::Admin, 1, set("b")),
         ]);
         let mut out = BTreeSet::new();
-        touched(&cmd(Role::Node, 1, batch), &mut out);
+        touched(&cmd(Role::Node, 1, batch), &State::default(), &mut out);
         assert_eq!(out, BTreeSet::from(["a".to_string(), "b".to_string()]));
     }
 }

@@ -195,7 +195,11 @@ impl State {
         new_violations: u32,
         at_ms: u64,
     ) -> CommandResult {
-        if observed.values().chain(impact.values()).any(|v| !v.is_finite()) {
+        if observed
+            .values()
+            .chain(impact.values())
+            .any(|v| !v.is_finite())
+        {
             return Err(CommandError::InvalidProposal(
                 "an observed summary holds a value that is not a finite number".into(),
             ));
@@ -289,7 +293,9 @@ impl State {
         target.last_known_good = r.candidate.clone();
         target.epoch += 1;
         r.phase = r.plan.phases.len() as u32;
-        target.events.push(EventBody::Progress(progress(&r, at_ms, true)));
+        target
+            .events
+            .push(EventBody::Progress(progress(&r, at_ms, true)));
         let epoch = target.epoch;
         self.finish(&r.proposal_id, Finished::Steady { at_ms, verdict });
         Outcome::RolloutMoved {

@@ -23,7 +23,12 @@ fn node(s: &mut State, at_ms: u64, op: Op) -> crate::CommandResult {
     s.apply(&by("node-1", Role::Node, at_ms, op)).result
 }
 
-fn advance(s: &mut State, at_ms: u64, from_phase: u32, verdict: Option<Verdict>) -> crate::CommandResult {
+fn advance(
+    s: &mut State,
+    at_ms: u64,
+    from_phase: u32,
+    verdict: Option<Verdict>,
+) -> crate::CommandResult {
     let op = Op::AdvancePhase {
         target: SVC.into(),
         proposal_id: "p1".into(),
@@ -101,13 +106,20 @@ fn a_rollout_blocks_other_proposals_and_plain_overrides() {
         force: false,
     };
     let r = s.apply(&by("ops", Role::Operator, 20, op)).result;
-    assert!(matches!(r, Err(CommandError::ActiveProposal { .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(CommandError::ActiveProposal { .. })),
+        "{r:?}"
+    );
 }
 
 #[test]
 fn phases_advance_only_when_due_and_in_order_then_steady_makes_the_candidate_live() {
     let mut s = rolling();
-    let due = s.targets[SVC].rollout.as_ref().expect("rolling").phase_due_ms();
+    let due = s.targets[SVC]
+        .rollout
+        .as_ref()
+        .expect("rolling")
+        .phase_due_ms();
     assert!(matches!(
         advance(&mut s, due - 1, 0, None),
         Err(CommandError::PhaseNotDue { .. })
@@ -118,7 +130,10 @@ fn phases_advance_only_when_due_and_in_order_then_steady_makes_the_candidate_liv
     ));
     advance(&mut s, due, 0, None).expect("due");
     assert!(
-        matches!(advance(&mut s, due, 0, None), Err(CommandError::StalePhase { .. })),
+        matches!(
+            advance(&mut s, due, 0, None),
+            Err(CommandError::StalePhase { .. })
+        ),
         "the same command twice moves it once"
     );
     assert_eq!(s.targets[SVC].assignment().phase, "canary");
@@ -126,15 +141,31 @@ fn phases_advance_only_when_due_and_in_order_then_steady_makes_the_candidate_liv
     let last = s.targets[SVC].rollout.as_ref().expect("rolling").phase;
     assert_eq!(s.targets[SVC].live["batch_size"], ParamValue::Int(32));
     let r = advance(&mut s, last_due, last, Some(verdict(Class::Pass)));
-    assert!(matches!(r, Ok(Outcome::RolloutMoved { ref phase, .. }) if phase == STEADY), "{r:?}");
+    assert!(
+        matches!(r, Ok(Outcome::RolloutMoved { ref phase, .. }) if phase == STEADY),
+        "{r:?}"
+    );
     let t = &s.targets[SVC];
     assert_eq!(t.live["batch_size"], ParamValue::Int(34));
     assert_eq!(t.live, t.last_known_good);
     assert!(t.rollout.is_none());
     assert_eq!(t.assignment().candidate, None);
     assert_eq!(t.recent_verdicts.len(), 1);
-    let finished = s.decided.get("p1").expect("kept").decision.finished.clone().map(|f| *f);
-    assert!(matches!(finished, Some(Finished::Steady { verdict: Some(_), .. })));
+    let finished = s
+        .decided
+        .get("p1")
+        .expect("kept")
+        .decision
+        .finished
+        .clone()
+        .map(|f| *f);
+    assert!(matches!(
+        finished,
+        Some(Finished::Steady {
+            verdict: Some(_),
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -155,7 +186,14 @@ fn a_rollback_is_committed_once_and_restores_last_known_good() {
     assert_eq!(t.recent_rollbacks[0].cause, breach());
     assert!(t.cooldown_until_ms > 30);
     assert!(t.quarantine.iter().any(|q| q.value == ParamValue::Int(34)));
-    let finished = s.decided.get("p1").expect("kept").decision.finished.clone().map(|f| *f);
+    let finished = s
+        .decided
+        .get("p1")
+        .expect("kept")
+        .decision
+        .finished
+        .clone()
+        .map(|f| *f);
     assert!(matches!(finished, Some(Finished::RolledBack(_))));
 }
 
@@ -171,18 +209,27 @@ fn pause_holds_the_phase_and_promote_moves_it_on() {
         s.apply(&by("ops", Role::Operator, 100, op)).result
     };
     steer(&mut s, SteerAction::Pause).expect("pauses");
-    let due = s.targets[SVC].rollout.as_ref().expect("rolling").phase_due_ms();
+    let due = s.targets[SVC]
+        .rollout
+        .as_ref()
+        .expect("rolling")
+        .phase_due_ms();
     assert!(matches!(
         advance(&mut s, due, 0, None),
         Err(CommandError::RolloutPaused(_))
     ));
     steer(&mut s, SteerAction::Promote { full: false }).expect("promotes");
     assert_eq!(s.targets[SVC].assignment().phase, "canary");
-    let r = s.apply(&by("hpo", Role::Proposer, 100, Op::Steer {
-        target: SVC.into(),
-        action: SteerAction::Pause,
-        reason: String::new(),
-    }));
+    let r = s.apply(&by(
+        "hpo",
+        Role::Proposer,
+        100,
+        Op::Steer {
+            target: SVC.into(),
+            action: SteerAction::Pause,
+            reason: String::new(),
+        },
+    ));
     assert!(matches!(r.result, Err(CommandError::Forbidden { .. })));
     steer(&mut s, SteerAction::Promote { full: true }).expect("promotes");
     assert_eq!(s.targets[SVC].live["batch_size"], ParamValue::Int(34));
@@ -198,7 +245,13 @@ fn the_verdict_decides_the_end_fail_rolls_back_marginal_waits_for_an_operator() 
     let due = to_last_phase(&mut s);
     let last = s.targets[SVC].rollout.as_ref().expect("rolling").phase;
     advance(&mut s, due, last, Some(verdict(Class::Marginal))).expect("held");
-    assert!(s.targets[SVC].rollout.as_ref().expect("held").awaiting_operator);
+    assert!(
+        s.targets[SVC]
+            .rollout
+            .as_ref()
+            .expect("held")
+            .awaiting_operator
+    );
     assert!(matches!(
         advance(&mut s, due, last, Some(verdict(Class::Pass))),
         Err(CommandError::AwaitingOperator(_))
@@ -209,7 +262,10 @@ fn the_verdict_decides_the_end_fail_rolls_back_marginal_waits_for_an_operator() 
     let r = advance(&mut s, due, last, Some(verdict(Class::Fail)));
     assert!(matches!(r, Ok(Outcome::RolledBack { .. })), "{r:?}");
     let t = &s.targets[SVC];
-    assert_eq!(t.recent_rollbacks[0].cause.reason, RollbackReason::Regression);
+    assert_eq!(
+        t.recent_rollbacks[0].cause.reason,
+        RollbackReason::Regression
+    );
     assert_eq!(t.live["batch_size"], ParamValue::Int(32));
 }
 
@@ -231,7 +287,11 @@ fn under_a_format_1_policy_an_approved_change_is_live_at_once() {
 /// One step of a random rollout history.
 #[derive(Debug, Clone)]
 enum Step {
-    Advance { dt: u64, phase: u32, class: Option<u8> },
+    Advance {
+        dt: u64,
+        phase: u32,
+        class: Option<u8>,
+    },
     Pause,
     Resume,
     Promote(bool),

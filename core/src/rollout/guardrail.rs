@@ -10,9 +10,18 @@ use crate::policy::{Aggregate, Guardrail, Limit};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Evaluation {
     /// Fewer samples than `min_samples` in a cohort the limit needs.
-    TooFew { have: u64, need: u64 },
-    Holds { value: f64, limit: f64 },
-    Breach { value: f64, limit: f64 },
+    TooFew {
+        have: u64,
+        need: u64,
+    },
+    Holds {
+        value: f64,
+        limit: f64,
+    },
+    Breach {
+        value: f64,
+        limit: f64,
+    },
 }
 
 impl Evaluation {

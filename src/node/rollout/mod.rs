@@ -10,7 +10,10 @@
 //! guardrail's failure limit proposes the rollback at once, without
 //! waiting for the next tick.
 
+mod requests;
 pub mod watch;
+
+pub(super) use requests::{rollout as request, tagged};
 
 use super::submit::{now_ms, submit, Sender};
 use super::Node;
@@ -73,11 +76,24 @@ impl Rollouts {
 
     /// The watch of `target`'s current rollout, made or moved on to the
     /// current epoch as needed.
-    fn watch<'a>(watches: &'a mut Watches, name: &str, c: &Current, now: u64, takeover: u64) -> &'a mut Watch {
+    fn watch<'a>(
+        watches: &'a mut Watches,
+        name: &str,
+        c: &Current,
+        now: u64,
+        takeover: u64,
+    ) -> &'a mut Watch {
         let w = watches
             .by_target
             .entry(name.to_string())
-            .or_insert_with(|| Watch::new(&c.rollout.proposal_id, c.epoch, now.max(takeover), c.guardrails.len()));
+            .or_insert_with(|| {
+                Watch::new(
+                    &c.rollout.proposal_id,
+                    c.epoch,
+                    now.max(takeover),
+                    c.guardrails.len(),
+                )
+            });
         if w.proposal_id != c.rollout.proposal_id {
             *w = Watch::new(&c.rollout.proposal_id, c.epoch, now, c.guardrails.len());
         } else if w.epoch != c.epoch {
@@ -93,7 +109,7 @@ impl Rollouts {
 /// without a rollout is accepted into the plain windows only. Guardrails
 /// are evaluated per batch; a target whose breaches reach a failure limit
 /// is stepped at once.
-pub(super) fn intake(node: &Node, samples: &[Tagged<'_>]) -> (u32, u32) {
+fn intake(node: &Node, samples: &[Tagged<'_>]) -> (u32, u32) {
     let now = now_ms();
     let currents: Vec<Option<(u64, Option<Current>)>> = node.sm.read(|a| {
         samples
@@ -119,7 +135,8 @@ pub(super) fn intake(node: &Node, samples: &[Tagged<'_>]) -> (u32, u32) {
             node.telemetry
                 .add(s.target, s.cohort, s.metrics, std::time::Instant::now());
             if let Some(c) = c {
-                Rollouts::watch(&mut watches, s.target, c, now, takeover).add(s.cohort, s.metrics, now);
+                Rollouts::watch(&mut watches, s.target, c, now, takeover)
+                    .add(s.cohort, s.metrics, now);
             }
         }
         let touched: HashSet<&str> = samples.iter().map(|s| s.target).collect();
@@ -185,7 +202,11 @@ async fn step(node: Node, name: String) {
         return;
     };
     {
-        let mut in_flight = node.rollouts.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let mut in_flight = node
+            .rollouts
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if !in_flight.insert(name.clone()) {
             return;
         }
@@ -213,7 +234,9 @@ async fn step(node: Node, name: String) {
 
 /// The command the schedule calls for now, if any.
 fn decide(node: &Node, name: &str) -> Option<Op> {
-    let c = node.sm.read(|a| a.state.targets.get(name).and_then(current))?;
+    let c = node
+        .sm
+        .read(|a| a.state.targets.get(name).and_then(current))?;
     let now = now_ms();
     let takeover = node.rollouts.takeover_ms.load(Ordering::Relaxed);
     let mut watches = node.rollouts.lock();

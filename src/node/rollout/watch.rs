@@ -100,7 +100,8 @@ impl Watch {
     /// Evaluates every guardrail over its window as of `now_ms`; counts
     /// breaches. Returns whether any breached now.
     pub fn evaluate(&mut self, guardrails: &[Guardrail], now_ms: u64) -> bool {
-        self.guardrails.resize(guardrails.len(), GuardrailState::default());
+        self.guardrails
+            .resize(guardrails.len(), GuardrailState::default());
         let mut any = false;
         for (g, state) in guardrails.iter().zip(self.guardrails.iter_mut()) {
             let from = now_ms.saturating_sub(g.window_s.saturating_mul(1000));
