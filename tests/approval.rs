@@ -8,6 +8,7 @@ use arqonbus_client::{Client, ClientError, Retry};
 use arqonbus_core::ParamValue;
 use arqonbus_proto::error::ErrorCode;
 use arqonbus_proto::reply::{Decision, ProposalStatus};
+use arqonbus_proto::rollout::RolloutRequest;
 use arqonbus_proto::workflow::{ProposalDetail, WorkflowReply, WorkflowRequest};
 use arqonbus_proto::{Reply, Request};
 use common::sessions::proposal;
@@ -131,6 +132,25 @@ fn approvals_expiry_and_quarantine_on_three_nodes() {
                 .collect::<Vec<_>>(),
             ["alice", "bob"]
         );
+        // The approval started big-1's rollout, which holds the target:
+        // promote it to steady, then set batch_size back for what follows.
+        let promote = RolloutRequest::Promote {
+            target_system: TARGET.into(),
+            full: true,
+            reason: "checked by hand".into(),
+        };
+        let r = operator.call(Request::Rollout(promote), Retry::OnlyIfNotSent).await;
+        assert!(
+            matches!(r, Ok(Reply::RolloutStatus(ref s)) if s.rollout.is_none()),
+            "{r:?}"
+        );
+        let reset = WorkflowRequest::SetParameters {
+            target_system: TARGET.into(),
+            values: [("batch_size".to_string(), ParamValue::Int(32))].into(),
+            expected: Some([("batch_size".to_string(), ParamValue::Int(64))].into()),
+            force: false,
+        };
+        workflow(&operator, reset).await.expect("batch_size back to 32");
 
         // Self-approval: the admin proposes, then tries to approve its own.
         let own = proposal("own-1", &[("batch_size", ParamValue::Int(48))]);

@@ -63,7 +63,8 @@ async fn decisions_are_deduplicated_streamed_once_and_survive_a_leader_kill() {
     let status = within("status", WAIT, proposer.status("a-0"))
         .await
         .expect("status");
-    assert_eq!(status.status, ProposalStatus::Active);
+    // A format-1 target has no rollout plan: approved is live at once.
+    assert_eq!(status.status, ProposalStatus::Steady);
 
     // The follower's stream: each decision once, numbered in order.
     let seen = receive(&mut events, 10).await;
@@ -235,7 +236,11 @@ async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_
         tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
-                let p = proposal(&format!("good-{n}"), &[("batch_size", ParamValue::Int(8))]);
+                // A format-1 target makes an approved change live at once:
+                // each good proposal moves batch_size (8, 10, 8, ...) so
+                // none is refused as changing nothing.
+                let value = if n % 2 == 0 { 8 } else { 10 };
+                let p = proposal(&format!("good-{n}"), &[("batch_size", ParamValue::Int(value))]);
                 let a = client.propose(p).await.expect("a good proposal is served");
                 assert_eq!(a.decision, Decision::Approved);
                 n += 1;

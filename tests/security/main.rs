@@ -89,9 +89,11 @@ impl Suite {
         }
     }
 
-    /// The good client proposes once and is answered with a decision.
+    /// The good client proposes once and is answered with a decision. Its
+    /// value is out of range, so the decision (rejected) changes nothing:
+    /// the tests compare the live values before and after an attack.
     pub async fn good_is_served(&self, id: &str) {
-        let p = common::sessions::proposal(id, &[("batch_size", ParamValue::Int(16))]);
+        let p = common::sessions::proposal(id, &[("batch_size", ParamValue::Int(1_000_000))]);
         let served = tokio::time::timeout(WAIT, self.good.propose(p)).await;
         match served {
             Ok(Ok(a)) => assert_eq!(a.proposal_id, id),

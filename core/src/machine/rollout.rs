@@ -236,7 +236,12 @@ impl State {
             .filter(|(k, v)| target.last_known_good.get(*k) != Some(*v))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let until_ms = target.quarantine_values(&changed, at_ms);
+        // A forced change replaced it: nothing failed, nothing to hold back.
+        let until_ms = if cause.reason == RollbackReason::Aborted {
+            at_ms
+        } else {
+            target.quarantine_values(&changed, at_ms)
+        };
         target.live = target.last_known_good.clone();
         target.epoch += 1;
         let record = RollbackRecord {
