@@ -139,7 +139,9 @@ fn approvals_expiry_and_quarantine_on_three_nodes() {
             full: true,
             reason: "checked by hand".into(),
         };
-        let r = operator.call(Request::Rollout(promote), Retry::OnlyIfNotSent).await;
+        let r = operator
+            .call(Request::Rollout(promote), Retry::OnlyIfNotSent)
+            .await;
         assert!(
             matches!(r, Ok(Reply::RolloutStatus(ref s)) if s.rollout.is_none()),
             "{r:?}"
@@ -150,7 +152,9 @@ fn approvals_expiry_and_quarantine_on_three_nodes() {
             expected: Some([("batch_size".to_string(), ParamValue::Int(64))].into()),
             force: false,
         };
-        workflow(&operator, reset).await.expect("batch_size back to 32");
+        workflow(&operator, reset)
+            .await
+            .expect("batch_size back to 32");
 
         // Self-approval: the admin proposes, then tries to approve its own.
         let own = proposal("own-1", &[("batch_size", ParamValue::Int(48))]);

@@ -240,7 +240,10 @@ async fn bad_input_gets_typed_errors_and_changes_nothing_while_good_clients_are_
                 // each good proposal moves batch_size (8, 10, 8, ...) so
                 // none is refused as changing nothing.
                 let value = if n % 2 == 0 { 8 } else { 10 };
-                let p = proposal(&format!("good-{n}"), &[("batch_size", ParamValue::Int(value))]);
+                let p = proposal(
+                    &format!("good-{n}"),
+                    &[("batch_size", ParamValue::Int(value))],
+                );
                 let a = client.propose(p).await.expect("a good proposal is served");
                 assert_eq!(a.decision, Decision::Approved);
                 n += 1;

@@ -285,7 +285,7 @@ impl State {
                 },
                 describe(outcome),
             ),
-            (Ok(outcome), _) => (command.op.action(), describe(outcome)),
+            (Ok(outcome), op) => (command.op.action(), with_reason(describe(outcome), op)),
             (Err(err), _) => ("refused", format!("{}: {err}", command.op.action())),
         };
         // Verified by `check_sender`: the entry keeps it (format 2).
@@ -427,6 +427,21 @@ fn describe(outcome: &Outcome) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
+    }
+}
+
+/// The details with the reason a person (or the leader) gave, for the
+/// commands that carry one.
+fn with_reason(details: String, op: &Op) -> String {
+    let reason = match op {
+        Op::Steer { reason, .. } | Op::Rollback { reason, .. } => reason.as_str(),
+        Op::AbortRollout { cause, .. } => cause.detail.as_str(),
+        _ => "",
+    };
+    if reason.is_empty() {
+        details
+    } else {
+        format!("{details} reason={reason:?}")
     }
 }
 

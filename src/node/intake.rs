@@ -85,8 +85,12 @@ pub(super) async fn read(
         Ok(Ok(frame)) => frame,
     };
     // One frame per stream. A push stream's sending side may stay open:
-    // `subscribe` watches it for more bytes while it serves.
-    if header.msg_type != msg_type::SUBSCRIBE {
+    // `subscribe` and `watch_assignment` watch it for more bytes while
+    // they serve.
+    if !matches!(
+        header.msg_type,
+        msg_type::SUBSCRIBE | msg_type::WATCH_ASSIGNMENT
+    ) {
         match timeout_at(deadline, read_end(recv)).await {
             Err(_) => return Intake::Late,
             Ok(Err(e)) => return unreadable(e),

@@ -39,7 +39,7 @@ pub(crate) async fn rollout(
     sender: &Sender<'_>,
     request: RolloutRequest,
 ) -> Result<Reply, Reject> {
-    let (target, action) = match request {
+    let (target, action, reason) = match request {
         RolloutRequest::Status {
             target_system,
             stale,
@@ -47,18 +47,24 @@ pub(crate) async fn rollout(
             read_barrier(node, stale).await?;
             return status(node, &target_system);
         }
-        RolloutRequest::Pause { target_system, .. } => (target_system, SteerAction::Pause),
-        RolloutRequest::Resume { target_system, .. } => (target_system, SteerAction::Resume),
+        RolloutRequest::Pause {
+            target_system,
+            reason,
+        } => (target_system, SteerAction::Pause, reason),
+        RolloutRequest::Resume {
+            target_system,
+            reason,
+        } => (target_system, SteerAction::Resume, reason),
         RolloutRequest::Promote {
             target_system,
             full,
-            ..
-        } => (target_system, SteerAction::Promote { full }),
+            reason,
+        } => (target_system, SteerAction::Promote { full }, reason),
     };
     let op = Op::Steer {
         target: target.clone(),
         action,
-        reason: String::new(),
+        reason,
     };
     match submit(node, sender, op).await? {
         Ok(_) => status(node, &target),

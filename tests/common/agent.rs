@@ -1,0 +1,118 @@
+//! A test agent for rollouts: it learns its target's epoch and phase from
+//! `rollout` status, and sends tagged telemetry for both cohorts (the
+//! candidate evaluated in shadow too) with latencies a test chooses per
+//! phase. Values repeat a fixed pattern, the same in both cohorts when the
+//! test gives both the same base, so the verdict sees identical samples.
+
+use arqonbus_client::{Client, Retry};
+use arqonbus_proto::message::Cohort;
+use arqonbus_proto::rollout::{RolloutRequest, RolloutStatus, TaggedSample, TaggedTelemetry};
+use arqonbus_proto::{Reply, Request};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// A cohort's latency in a phase (`None`: send nothing for it).
+pub type Latency = Arc<dyn Fn(Cohort, &str) -> Option<f64> + Send + Sync>;
+
+/// The target's rollout status, from the leader.
+pub async fn status(client: &Client, target: &str) -> Option<RolloutStatus> {
+    let request = Request::Rollout(RolloutRequest::Status {
+        target_system: target.into(),
+        stale: false,
+    });
+    match client.call(request, Retry::Safe).await {
+        Ok(Reply::RolloutStatus(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// A running agent; stopped on drop.
+pub struct Agent {
+    stop: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+    task: Option<JoinHandle<u64>>,
+}
+
+impl Agent {
+    /// Sends `per_batch` samples per cohort every `every` until stopped.
+    pub fn spawn(
+        client: Client,
+        target: &str,
+        per_batch: usize,
+        every: Duration,
+        latency: Latency,
+    ) -> Agent {
+        let stop = Arc::new(AtomicBool::new(false));
+        let target = target.to_string();
+        let flag = stop.clone();
+        let wake = Arc::new(Notify::new());
+        let woken = wake.clone();
+        let task = tokio::spawn(async move {
+            let mut sent = 0u64;
+            // Per cohort, so both cohorts send the same pattern.
+            let mut i = [0u64; 2];
+            while !flag.load(Ordering::Relaxed) {
+                if let Some(s) = status(&client, &target).await {
+                    let phase = s
+                        .rollout
+                        .as_ref()
+                        .map_or("steady", |r| r.phase.as_str())
+                        .to_string();
+                    let mut samples = Vec::new();
+                    for cohort in [Cohort::Baseline, Cohort::Candidate] {
+                        let Some(base) = latency(cohort, &phase) else {
+                            continue;
+                        };
+                        for _ in 0..per_batch {
+                            let n = &mut i[cohort as usize];
+                            *n += 1;
+                            let mut sample =
+                                super::sessions::sample(&target, base + (*n % 10) as f64);
+                            sample.cohort = cohort;
+                            samples.push(TaggedSample {
+                                epoch: s.epoch,
+                                sample,
+                            });
+                        }
+                    }
+                    if !samples.is_empty() {
+                        let n = samples.len() as u64;
+                        let batch = Request::TaggedTelemetry(TaggedTelemetry { samples });
+                        if let Ok(Reply::TelemetryAck(_)) = client.call(batch, Retry::Safe).await {
+                            sent += n;
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = woken.notified() => {}
+                }
+            }
+            sent
+        });
+        Agent {
+            stop,
+            wake,
+            task: Some(task),
+        }
+    }
+
+    /// Stops it; returns how many samples were acknowledged.
+    pub async fn stop(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.wake.notify_one();
+        match self.task.take() {
+            Some(t) => t.await.unwrap_or(0),
+            None => 0,
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
