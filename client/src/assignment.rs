@@ -112,13 +112,17 @@ impl Client {
         let request = Request::WatchAssignment(WatchAssignment {
             target_system: target.to_string(),
         });
-        let (send, recv) = match self.conns.open(endpoint, &request).await {
+        let (mut send, recv) = match self.conns.open(endpoint, &request).await {
             Ok(s) => s,
             Err(e) => {
                 self.conns.forget(endpoint);
                 return Err(e);
             }
         };
+        // Nothing more is sent (§6.15 lets the client finish). Nodes of
+        // this release also wait for the end of a watch_assignment frame's
+        // stream before serving it, unlike subscribe's.
+        let _ = send.finish();
         let mut stream = AssignmentStream {
             endpoint: endpoint.to_string(),
             first: None,
