@@ -120,12 +120,16 @@ pub fn print(as_json: bool, s: &RolloutStatus) -> anyhow::Result<()> {
         );
     }
     for v in &s.recent_verdicts {
+        // The reason usually starts with the class already.
+        let class = name(serde_json::to_value(v.class)?);
+        let reason = match v.reason.starts_with(&class) {
+            true => v.reason.clone(),
+            false => format!("{class}: {}", v.reason),
+        };
         println!(
-            "  verdict on {} at {}: {}: {}",
+            "  verdict on {} at {}: {reason}",
             v.proposal_id,
-            v.at_ms.to_rfc3339()?,
-            name(serde_json::to_value(v.class)?),
-            v.reason
+            v.at_ms.to_rfc3339()?
         );
     }
     Ok(())
