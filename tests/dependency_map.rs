@@ -58,6 +58,17 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["sled", "openraft", "rcgen", "arqonbus"],
     ),
     ("arqonbus-chaos", &["sled", "openraft", "arqonbus"]),
+    (
+        "arqonbus-sim",
+        &[
+            "sled",
+            "openraft",
+            "nix",
+            "rcgen",
+            "arqonbus",
+            "arqonbus-testkit",
+        ],
+    ),
     ("arqonbus-lazyfs", &["arqonbus", "openraft", "quinn"]),
     (
         "arqonbus-hpo",

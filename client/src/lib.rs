@@ -11,8 +11,11 @@
 //! retried only when the server deduplicates it — otherwise the caller
 //! decides.
 
+mod assignment;
+mod assignment_watch;
 pub mod breaker;
 mod calls;
+pub mod cohort;
 mod connection;
 mod failure;
 pub mod last_known_good;
@@ -20,6 +23,9 @@ pub mod session;
 mod subscription;
 pub mod telemetry_buffer;
 
+pub use assignment::{AssignmentStream, AssignmentUpdate};
+pub use assignment_watch::{AssignmentWatch, AssignmentWatchError, EpochGate, WatchOptions};
+pub use cohort::{bucket_of, fnv1a64, CohortSplit};
 pub use failure::Failure;
 pub use session::{
     DegradedReason, Mode, ModeChange, ParameterSet, ParameterSource, ProposerSession, SessionError,
@@ -27,10 +33,11 @@ pub use session::{
 };
 pub use subscription::Subscription;
 
+pub use arqonbus_core::ParamValue;
 /// The wire types a proposer or agent handles (proposals, approvals,
 /// events), so that embedding the client is one dependency.
 pub use arqonbus_proto as proto;
-pub use arqonbus_transport::TlsCredentials;
+pub use arqonbus_transport::{parse_resolve, TlsCredentials};
 
 use arqonbus_proto::error::{ErrorCode, ErrorReply};
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};

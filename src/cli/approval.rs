@@ -79,6 +79,7 @@ fn engine_code(code: &arqonbus_proto::ErrorCode) -> bool {
             | E::NotAnApprover { .. }
             | E::ActiveProposal { .. }
             | E::LiveOutOfBounds { .. }
+            | E::NoRollout { .. }
     )
 }
 

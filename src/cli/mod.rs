@@ -13,6 +13,9 @@ mod node;
 mod output;
 mod proposals;
 mod propose;
+mod rollback;
+mod rollout;
+mod status;
 mod target;
 mod telemetry;
 mod watch;
@@ -77,8 +80,16 @@ pub enum Command {
     /// Send telemetry samples.
     #[command(subcommand)]
     Telemetry(telemetry::Telemetry),
-    /// Print a target system's events (decisions) as JSON lines.
+    /// Print a target system's events (decisions) as JSON lines, or with
+    /// `--assignments` its traffic assignment on every change.
     Watch(watch::WatchArgs),
+    /// Print a target system's rollout, recent rollbacks and verdicts.
+    Status(status::StatusArgs),
+    /// Pause, resume or promote a target's rollout (exit 3: no rollout).
+    #[command(subcommand)]
+    Rollout(rollout::Rollout),
+    /// Roll a target's rollout back now (exit 3: nothing to roll back).
+    Rollback(rollback::RollbackArgs),
     /// Read and verify the audit log.
     #[command(subcommand)]
     Audit(audit::Audit),
@@ -104,6 +115,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Reject(a) => approval::reject(g, a).await,
         Command::Telemetry(t) => telemetry::run(g, t).await,
         Command::Watch(w) => watch::run(g, w).await,
+        Command::Status(s) => status::run(g, s).await,
+        Command::Rollout(r) => rollout::run(g, r).await,
+        Command::Rollback(r) => rollback::run(g, r).await,
         Command::Audit(a) => audit::run(g, a).await,
         Command::Bench(b) => bench::run(g, b).await,
     }
