@@ -1,12 +1,14 @@
 //! `arqonbus proposals list [--pending]|show`: decided proposals from the
 //! replicated decided table (linearizable on the leader unless `--stale`);
-//! `show` and `--pending` print the whole decision with its approvals.
+//! `show` and `--pending` print the whole decision with its approvals;
+//! `show` adds its rollout's verdict (post-deployment validation).
 
 use super::connect::GlobalArgs;
 use super::output;
 use arqonbus_proto::json_operator::JsonOperatorReply;
 use arqonbus_proto::operator::{OperatorReply, OperatorRequest};
-use arqonbus_proto::workflow::WorkflowRequest;
+use arqonbus_proto::rollout::RolloutRequest;
+use arqonbus_proto::workflow::{WorkflowReply, WorkflowRequest};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +42,54 @@ pub struct ShowArgs {
     pub stale: bool,
 }
 
+/// One proposal's decision, with its rollout's verdict when the target
+/// still lists it (`recent_verdicts`): in text after the decision, in
+/// JSON as a `verdict` key beside the reply's.
+async fn show(g: &GlobalArgs, a: ShowArgs) -> anyhow::Result<i32> {
+    let client = g.client()?;
+    let request = WorkflowRequest::ShowProposal {
+        proposal_id: a.id.clone(),
+        stale: a.stale,
+    };
+    let reply = match client.workflow(request.clone()).await {
+        Ok(reply) => reply,
+        Err(_) => return super::approval::send(g, request).await,
+    };
+    let verdict = match &reply {
+        WorkflowReply::Proposal(d) => {
+            let status = RolloutRequest::Status {
+                target_system: d.target_system.clone(),
+                stale: a.stale,
+            };
+            client.rollout(status).await.ok().and_then(|s| {
+                s.recent_verdicts
+                    .into_iter()
+                    .find(|v| v.proposal_id == a.id)
+            })
+        }
+        _ => None,
+    };
+    if !g.json() {
+        let code = super::approval::print(false, &reply)?;
+        if let Some(v) = &verdict {
+            println!("verdict: {}", v.reason);
+            for m in &v.metrics {
+                println!("  {}: {}", m.metric, m.reason);
+            }
+        }
+        return Ok(code);
+    }
+    let mut value = serde_json::to_value(&reply)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("verdict".into(), serde_json::to_value(&verdict)?);
+    }
+    output::json(&value)?;
+    Ok(match reply {
+        WorkflowReply::Refused { .. } => super::exit::REFUSED,
+        _ => super::exit::OK,
+    })
+}
+
 pub async fn run(g: &GlobalArgs, p: Proposals) -> anyhow::Result<i32> {
     let request = match p {
         Proposals::List(a) if a.pending => {
@@ -49,13 +99,7 @@ pub async fn run(g: &GlobalArgs, p: Proposals) -> anyhow::Result<i32> {
             };
             return super::approval::send(g, request).await;
         }
-        Proposals::Show(a) => {
-            let request = WorkflowRequest::ShowProposal {
-                proposal_id: a.id,
-                stale: a.stale,
-            };
-            return super::approval::send(g, request).await;
-        }
+        Proposals::Show(a) => return show(g, a).await,
         Proposals::List(a) => OperatorRequest::ListProposals {
             target_system: a.target,
             limit: a.limit.max(1),

@@ -2,9 +2,9 @@
 //! command (through the batcher, so concurrent proposals share a log
 //! entry), and the decision `apply` returned becomes the `approval`.
 //!
-//! Until rollouts exist (a later issue) an approved change is recorded and
-//! not applied, and the approval says so: `enforcement_mode` is `shadow`
-//! and the status of an approved proposal is `active` at 0%.
+//! An approved change starts its rollout in `apply`; a status query reads
+//! the rollout's progress (share, time in phase, violations, observed
+//! impact) while it runs, and `steady` or `rolled_back` once it ended.
 
 use super::leadership::read_barrier;
 use super::reply::{internal, Reject};
@@ -46,12 +46,13 @@ pub(super) async fn proposal(
 /// `status_query` → `status`, read linearizably on the leader.
 pub(super) async fn status_query(node: &Node, q: StatusQuery) -> Result<Reply, Reject> {
     read_barrier(node, false).await?;
+    let now = super::submit::now_ms();
     node.sm
         .read(|a| {
-            a.state
-                .decided
-                .get(&q.proposal_id)
-                .map(|d| status(&d.decision))
+            a.state.decided.get(&q.proposal_id).map(|d| {
+                let target = a.state.targets.get(&d.target);
+                arqonbus_proto::convert::rollout::proposal_status(&d.decision, target, now)
+            })
         })
         .map(Reply::Status)
         .ok_or_else(|| unknown_proposal(&q.proposal_id))

@@ -175,3 +175,30 @@ pub fn rollout_status(name: &str, t: &Target) -> RolloutStatus {
             .collect(),
     }
 }
+
+/// A proposal's status with its rollout's progress: the share, the time
+/// in the current phase as of `now_ms`, the violations and the observed
+/// impact while it rolls out; 100% once steady.
+pub fn proposal_status(d: &arqonbus_core::proposal::Decision, target: Option<&Target>, now_ms: u64) -> Status {
+    let mut s = super::status(d);
+    if matches!(s.status, ProposalStatus::Steady) {
+        s.progress.rollout_percentage = 100;
+    }
+    let rolling = target
+        .and_then(|t| t.rollout.as_ref())
+        .filter(|r| r.proposal_id == d.proposal_id);
+    if let Some(r) = rolling {
+        s.progress = Progress {
+            rollout_percentage: r.share(),
+            monitoring_duration: now_ms.saturating_sub(r.phase_started_ms) / 1000,
+            constraint_violations: r.violations,
+        };
+        s.observed_impact = r
+            .observed_impact
+            .iter()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+    }
+    s
+}
