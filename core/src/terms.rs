@@ -6,7 +6,9 @@
 //!   when it carries no traffic (share 0, like the default plan's phase
 //!   named `shadow`), otherwise `monitored`;
 //! - the schedule: gradual when the plan has more than one phase,
-//!   immediate when it has one;
+//!   immediate when it has one (or none);
+//! - the rollback timeout: how long the last phase, at 100%, is watched
+//!   (and rolled back on a breach) before the change is steady;
 //! - each change's maximum change rate: the largest move one proposal may
 //!   make from the live value, relative to it (`max_step_rel`, or
 //!   `max_step_abs` over the live value; the smaller when both are set),
@@ -23,6 +25,9 @@ pub struct RolloutTerms {
     pub shadow_first: bool,
     /// The plan has more than one phase.
     pub gradual: bool,
+    /// How long the last phase (100%) is watched before the change is
+    /// steady: its `min_seconds` (0 when the plan has no phase).
+    pub rollback_timeout_s: u64,
 }
 
 impl Default for RolloutTerms {
@@ -38,6 +43,7 @@ impl RolloutTerms {
         RolloutTerms {
             shadow_first: plan.phases.first().is_some_and(|p| p.share == 0),
             gradual: plan.phases.len() > 1,
+            rollback_timeout_s: plan.phases.last().map_or(0, |p| p.min_seconds),
         }
     }
 }

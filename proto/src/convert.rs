@@ -125,7 +125,7 @@ pub fn approval(d: &Decision) -> Approval {
         } else {
             EnforcementMode::Monitored
         },
-        rollback_timeout: d.duration_seconds,
+        rollback_timeout: d.rollout.rollback_timeout_s,
     }
 }
 

@@ -19,9 +19,14 @@ pub type Latency = Arc<dyn Fn(Cohort, &str) -> Option<f64> + Send + Sync>;
 
 /// The target's rollout status, from the leader.
 pub async fn status(client: &Client, target: &str) -> Option<RolloutStatus> {
+    status_read(client, target, false).await
+}
+
+/// The status from the leader, or (`stale`) from any node's replica.
+async fn status_read(client: &Client, target: &str, stale: bool) -> Option<RolloutStatus> {
     let request = Request::Rollout(RolloutRequest::Status {
         target_system: target.into(),
-        stale: false,
+        stale,
     });
     match client.call(request, Retry::Safe).await {
         Ok(Reply::RolloutStatus(s)) => Some(s),
@@ -55,7 +60,9 @@ impl Agent {
             // Per cohort, so both cohorts send the same pattern.
             let mut i = [0u64; 2];
             while !flag.load(Ordering::Relaxed) {
-                if let Some(s) = status(&client, &target).await {
+                // A replica's view is enough: a sample of an epoch the
+                // leader has moved past is rejected, and the next is not.
+                if let Some(s) = status_read(&client, &target, true).await {
                     let phase = s
                         .rollout
                         .as_ref()

@@ -179,7 +179,11 @@ pub fn rollout_status(name: &str, t: &Target) -> RolloutStatus {
 /// A proposal's status with its rollout's progress: the share, the time
 /// in the current phase as of `now_ms`, the violations and the observed
 /// impact while it rolls out; 100% once steady.
-pub fn proposal_status(d: &arqonbus_core::proposal::Decision, target: Option<&Target>, now_ms: u64) -> Status {
+pub fn proposal_status(
+    d: &arqonbus_core::proposal::Decision,
+    target: Option<&Target>,
+    now_ms: u64,
+) -> Status {
     let mut s = super::status(d);
     if matches!(s.status, ProposalStatus::Steady) {
         s.progress.rollout_percentage = 100;

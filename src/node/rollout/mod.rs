@@ -127,7 +127,9 @@ fn intake(node: &Node, samples: &[Tagged<'_>]) -> (u32, u32) {
                 rejected += 1;
                 continue;
             };
-            if s.epoch != *epoch {
+            // Another epoch, or a candidate that does not exist (no
+            // rollout): counted and dropped.
+            if s.epoch != *epoch || (c.is_none() && s.cohort == Cohort::Candidate) {
                 rejected += 1;
                 continue;
             }
