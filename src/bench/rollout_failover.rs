@@ -72,9 +72,6 @@ async fn wait_assignment(
 
 /// Kills the leader `kills` times, each during a fresh rollout's shadow.
 pub async fn failovers(c: &mut LocalCluster, kills: usize) -> Result<Failovers> {
-    let admin = c.client("admin")?;
-    let operator = c.client("operator")?;
-    let proposer = c.client("proposer")?;
     let text = constraints(&[
         ("shadow", 0, PHASE_MIN_SECONDS, 5),
         ("full", 100, PHASE_MIN_SECONDS, 5),
@@ -83,6 +80,10 @@ pub async fn failovers(c: &mut LocalCluster, kills: usize) -> Result<Failovers> 
     let mut each_ms = Vec::with_capacity(kills);
     for k in 0..kills {
         let target = format!("failover-bench-{k}");
+        // Fresh connections: none left to the node the last kill took.
+        let admin = c.client("admin")?;
+        let operator = c.client("operator")?;
+        let proposer = c.client("proposer")?;
         configure(&operator, &target, &text).await?;
         let watch = Arc::new(
             AssignmentWatch::start(c.client("agent")?, WatchOptions::new(&target))

@@ -60,16 +60,25 @@ pub async fn configure(
     target: &str,
     text: &str,
 ) -> Result<(), ClusterBenchError> {
-    let set = WorkflowRequest::SetConstraints {
-        target_system: target.into(),
-        text: text.into(),
-        force: true,
-    };
-    match operator.workflow(set).await? {
-        WorkflowReply::ConstraintsSet { .. } => Ok(()),
-        other => Err(ClusterBenchError::Setup(format!(
-            "{target}'s constraints were not set: {other:?}"
-        ))),
+    // Setting the same text again is harmless: an outcome left unknown
+    // (a connection to a node killed meanwhile) is tried again.
+    let mut tries = 0;
+    loop {
+        let set = WorkflowRequest::SetConstraints {
+            target_system: target.into(),
+            text: text.into(),
+            force: true,
+        };
+        match operator.workflow(set).await {
+            Ok(WorkflowReply::ConstraintsSet { .. }) => return Ok(()),
+            Ok(other) => {
+                return Err(ClusterBenchError::Setup(format!(
+                    "{target}'s constraints were not set: {other:?}"
+                )))
+            }
+            Err(_) if tries < 3 => tries += 1,
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
