@@ -2,9 +2,14 @@
 //! timed unit tests.
 
 pub mod cluster;
+pub mod cpu;
 pub mod decisions;
 pub mod flood;
 pub mod gates;
+pub mod rollback;
+pub mod rollout_failover;
+pub mod rollout_load;
+pub mod rollout_setup;
 pub mod sessions;
 pub mod storage;
 pub mod window;

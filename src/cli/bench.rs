@@ -1,7 +1,10 @@
 //! `arqonbus bench ...`: prints benchmark figures as text or JSON.
 
 use super::GlobalArgs;
-use crate::bench::{cluster, decisions, flood, gates, sessions, storage, writes};
+use crate::bench::{
+    cluster, decisions, flood, gates, rollback, rollout_failover, rollout_load, sessions, storage,
+    writes,
+};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,6 +42,36 @@ pub enum Bench {
     /// verification, replay check, rate limit, staleness, all in order),
     /// and what verifying again in `apply` costs at 5,000 decisions/s.
     Gates(GatesArgs),
+    /// Three local nodes and an agent on the assignment stream: breaching
+    /// batch at the leader → rollback frame at the agent (p50/p99/max/mean
+    /// of --breaches), leader SIGKILL → next phase at the agent (--kills),
+    /// and leader CPU with --targets rollouts at --rate tagged samples/s.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Breaches to time (0: skip).
+    #[arg(long, default_value_t = 100)]
+    pub breaches: usize,
+    /// Leader kills to time (0: skip).
+    #[arg(long, default_value_t = 5)]
+    pub kills: usize,
+    /// Targets in active rollouts for the CPU figure (0: skip).
+    #[arg(long, default_value_t = 1000)]
+    pub targets: usize,
+    /// Tagged samples per second sent for the CPU figure, in total.
+    #[arg(long, default_value_t = 100_000.0)]
+    pub rate: f64,
+    /// Seconds measured for the CPU figure.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Run three local nodes with their data in a fresh directory under DIR.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Also write the figures to FILE as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +210,7 @@ pub async fn run(g: &GlobalArgs, bench: Bench) -> anyhow::Result<i32> {
     match bench {
         Bench::Writes(args) => run_writes(g, args).await,
         Bench::Decisions(args) => run_decisions(g, args).await,
+        Bench::Rollback(args) => run_rollback(args).await,
         Bench::Gates(args) => {
             let figures = gates::run(args.iterations.max(1))?;
             println!("{}", serde_json::to_string_pretty(&figures)?);
@@ -377,6 +411,52 @@ async fn run_decisions(g: &GlobalArgs, args: DecisionsArgs) -> anyhow::Result<i3
             "three local nodes, {} proposers ({signing}), {}s: {:.0} proposals decided/s; round trip p50 {:.2} ms, p99 {:.2} ms; {} errors",
             end_to_end.proposers, args.duration, end_to_end.decided_per_sec, l.p50_ms, l.p99_ms, end_to_end.errors
         );
+    }
+    Ok(super::exit::OK)
+}
+
+/// `bench rollback`: breaches, then leader kills, then the CPU load, on
+/// three local nodes; each part skipped when its count is 0.
+async fn run_rollback(args: RollbackArgs) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        args.rate > 0.0 && args.seconds > 0.0,
+        "--rate and --seconds must be positive"
+    );
+    let dir = tempfile::Builder::new()
+        .prefix("arqonbus-bench-")
+        .tempdir_in(&args.dir)?;
+    let exe = std::env::current_exe()?;
+    let (mut c, _) = cluster::start(&exe, dir.path()).await?;
+    let mut figures = serde_json::Map::new();
+    if args.breaches > 0 {
+        let b = rollback::breaches(&c, args.breaches).await?;
+        println!(
+            "breach → rollback frame at the agent, {} breaches: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean {:.2} ms",
+            b.breaches, b.p50_ms, b.p99_ms, b.max_ms, b.mean_ms
+        );
+        if let serde_json::Value::Object(m) = serde_json::to_value(&b)? {
+            figures.extend(m);
+        }
+    }
+    if args.kills > 0 {
+        let f = rollout_failover::failovers(&mut c, args.kills).await?;
+        let each: Vec<String> = f.each_ms.iter().map(|ms| format!("{ms:.0}")).collect();
+        println!(
+            "leader SIGKILL → next phase at the agent ({} s min_seconds included), {} kills: median {:.0} ms; each {} ms",
+            f.phase_min_seconds, f.kills, f.median_ms, each.join(", ")
+        );
+        figures.insert("failover".into(), serde_json::to_value(&f)?);
+    }
+    if args.targets > 0 {
+        let l = rollout_load::load(&mut c, args.targets, args.rate, args.seconds).await?;
+        println!(
+            "{} targets in rollouts, {} senders asked for {:.0} samples/s: achieved {:.0}/s ({} accepted, {} rejected, {} failed batches) in {:.1} s; leader CPU {:.0}% of one core; {} rollouts still active",
+            l.targets, l.senders, l.requested_rate, l.achieved_rate, l.accepted, l.rejected, l.failed_batches, l.seconds, l.leader_cpu_percent, l.rollouts_active_after
+        );
+        figures.insert("load".into(), serde_json::to_value(&l)?);
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
     }
     Ok(super::exit::OK)
 }
