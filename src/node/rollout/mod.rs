@@ -24,7 +24,7 @@ use arqonbus_core::rollout::schedule::{next_step, Step};
 use arqonbus_core::Op;
 use arqonbus_proto::message::{Cohort, Metrics};
 use arqonbus_transport::Identity;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -39,8 +39,9 @@ const OBSERVE_EVERY_MS: u64 = 5_000;
 #[derive(Debug, Default)]
 pub struct Rollouts {
     watches: Mutex<Watches>,
-    /// Targets with a command of ours on its way through Raft.
-    in_flight: Mutex<HashSet<String>>,
+    /// Targets with a command of ours on its way through Raft, and
+    /// whether it is a rollback.
+    in_flight: Mutex<HashMap<String, bool>>,
     /// When this node last became leader (the no-data timer's start).
     takeover_ms: AtomicU64,
     leading: AtomicBool,
@@ -111,10 +112,12 @@ impl Rollouts {
 /// is stepped at once.
 fn intake(node: &Node, samples: &[Tagged<'_>]) -> (u32, u32) {
     let now = now_ms();
-    let currents: Vec<Option<(u64, Option<Current>)>> = node.sm.read(|a| {
-        samples
+    let names: HashSet<&str> = samples.iter().map(|s| s.target).collect();
+    // Once per target of the batch, not per sample.
+    let currents: HashMap<&str, (u64, Option<Current>)> = node.sm.read(|a| {
+        names
             .iter()
-            .map(|s| a.state.targets.get(s.target).map(|t| (t.epoch, current(t))))
+            .filter_map(|n| a.state.targets.get(*n).map(|t| (*n, (t.epoch, current(t)))))
             .collect()
     });
     let (mut accepted, mut rejected) = (0u32, 0u32);
@@ -122,8 +125,8 @@ fn intake(node: &Node, samples: &[Tagged<'_>]) -> (u32, u32) {
     let takeover = node.rollouts.takeover_ms.load(Ordering::Relaxed);
     {
         let mut watches = node.rollouts.lock();
-        for (s, known) in samples.iter().zip(&currents) {
-            let Some((epoch, c)) = known else {
+        for s in samples {
+            let Some((epoch, c)) = currents.get(s.target) else {
                 rejected += 1;
                 continue;
             };
@@ -141,16 +144,13 @@ fn intake(node: &Node, samples: &[Tagged<'_>]) -> (u32, u32) {
                     .add(s.cohort, s.metrics, now);
             }
         }
-        let touched: HashSet<&str> = samples.iter().map(|s| s.target).collect();
-        for (s, known) in samples.iter().zip(&currents) {
-            let Some((_, Some(c))) = known else { continue };
-            if !touched.contains(s.target) || breached.contains(&s.target.to_string()) {
+        // The guardrails, once per rolling target of the batch.
+        for (name, (_, c)) in &currents {
+            let (Some(c), Some(w)) = (c, watches.by_target.get_mut(*name)) else {
                 continue;
-            }
-            if let Some(w) = watches.by_target.get_mut(s.target) {
-                if w.evaluate(&c.guardrails, now) {
-                    breached.push(s.target.to_string());
-                }
+            };
+            if w.evaluate(&c.guardrails, now) {
+                breached.push(name.to_string());
             }
         }
     }
@@ -198,29 +198,42 @@ pub(super) async fn run(node: Node) {
 }
 
 /// Looks at one target's rollout and proposes what the core's schedule
-/// says, unless a command of ours for it is still on its way.
+/// says, unless a command of ours for it is still on its way (a rollback
+/// waits only behind a rollback).
 async fn step(node: Node, name: String) {
     let Some(op) = decide(&node, &name) else {
         return;
     };
+    // One command per target on its way, except that a rollback does not
+    // wait behind a summary or a phase advance: `apply` orders them.
+    let rollback = matches!(op, Op::AbortRollout { .. });
     {
         let mut in_flight = node
             .rollouts
             .in_flight
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if !in_flight.insert(name.clone()) {
-            return;
+        match in_flight.get(&name) {
+            Some(&was_rollback) if was_rollback || !rollback => return,
+            _ => {
+                in_flight.insert(name.clone(), rollback);
+            }
         }
     }
     let what = op.action();
     let sender = Identity::node(node.id);
     let result = submit(&node, &Sender::node(&sender), op).await;
-    node.rollouts
-        .in_flight
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&name);
+    {
+        let mut in_flight = node
+            .rollouts
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        // A rollback that passed this command holds the entry now.
+        if in_flight.get(&name) == Some(&rollback) {
+            in_flight.remove(&name);
+        }
+    }
     match result {
         Ok(Ok(outcome)) => {
             tracing::info!(target: "arqonbus::rollout", node = node.id, target_system = %name, action = what, ?outcome, "rollout moved")
@@ -260,8 +273,14 @@ fn decide(node: &Node, name: &str) -> Option<Op> {
                 None
             },
         },
-        Step::Wait(_) if now.saturating_sub(w.last_observe_ms) >= OBSERVE_EVERY_MS => {
+        // A summary only when there is something new to say, so an idle
+        // rollout does not grow the log.
+        Step::Wait(_)
+            if now.saturating_sub(w.last_observe_ms) >= OBSERVE_EVERY_MS
+                && (w.fresh > 0 || w.unreported > 0) =>
+        {
             w.last_observe_ms = now;
+            w.fresh = 0;
             let (observed, impact) = w.summary();
             let new_violations = std::mem::take(&mut w.unreported);
             Op::Observe {

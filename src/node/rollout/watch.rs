@@ -39,6 +39,8 @@ pub struct Watch {
     guardrails: Vec<GuardrailState>,
     /// Breaching evaluations not yet reported in an `Observe`.
     pub unreported: u32,
+    /// Samples taken since the last `Observe` (none: nothing to report).
+    pub fresh: u64,
     pub last_observe_ms: u64,
 }
 
@@ -54,6 +56,7 @@ impl Watch {
             reservoirs: Default::default(),
             guardrails: vec![GuardrailState::default(); guardrails],
             unreported: 0,
+            fresh: 0,
             last_observe_ms: since_ms,
         }
     }
@@ -75,6 +78,7 @@ impl Watch {
     pub fn add(&mut self, cohort: Cohort, metrics: &Metrics, now_ms: u64) -> bool {
         let s = side(cohort);
         self.counts[s] += 1;
+        self.fresh += 1;
         self.last_sample_ms = Some(now_ms);
         let mut kept = true;
         for (metric, value) in metrics {
