@@ -55,10 +55,10 @@ pub const ROLLBACK_TIMEOUT_S: u64 = 30;
 pub const FIRST_PROCESS: u64 = 2_000_000;
 pub const FIRST_AGENT_PROCESS: u64 = 3_000_000;
 /// How often an agent sends a batch, and how many samples per cohort.
-const AGENT_EVERY: Duration = Duration::from_millis(200);
+const AGENT_EVERY: Duration = Duration::from_millis(250);
 const SAMPLES_PER_COHORT: u64 = 5;
 /// How often a proposer looks whether its target is free.
-const PROPOSER_EVERY: Duration = Duration::from_millis(500);
+const PROPOSER_EVERY: Duration = Duration::from_millis(1000);
 const RESEND_PAUSE: Duration = Duration::from_millis(500);
 /// Percent of proposals outside the hard range, and of approved ones that
 /// breach.
