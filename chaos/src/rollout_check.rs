@@ -20,6 +20,7 @@
 use crate::history::{Event, EventType, Function};
 use crate::rollouts::{MAX, MIN, PARAMETER};
 use arqonbus_client::Client;
+use arqonbus_proto::reply::RollbackReason;
 use arqonbus_proto::rollout::{RolloutRequest, RolloutStatus};
 use serde::Serialize;
 use serde_json::Value;
@@ -48,6 +49,20 @@ fn field<'a>(details: &'a str, name: &str) -> Option<&'a str> {
         .split_whitespace()
         .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
 }
+
+/// A rollback reason as the audit entries name it (`cause=`).
+fn cause_name(reason: RollbackReason) -> &'static str {
+    match reason {
+        RollbackReason::ConstraintViolation => "breach",
+        RollbackReason::BaselineRegression => "regression",
+        RollbackReason::Operator => "operator",
+        RollbackReason::MissingTelemetry => "no_telemetry",
+    }
+}
+
+/// The cause of the manual rollbacks (the harness's own, at the end): they
+/// do not count as caught.
+const OPERATOR: &str = "operator";
 
 /// What the run left, for the checks.
 #[derive(Debug, Clone, Default)]
@@ -230,7 +245,7 @@ pub fn check(
             *per_id.entry(r.proposal_id.as_str()).or_default() += 1;
             rolled_back
                 .entry(r.proposal_id.clone())
-                .or_insert_with(|| format!("{:?}", r.reason));
+                .or_insert_with(|| cause_name(r.reason).to_string());
         }
         for (id, n) in per_id.iter().filter(|(_, n)| **n > 1) {
             violations.push(format!(
@@ -260,24 +275,26 @@ pub fn check(
             f.rolled_back += 1;
             *f.rollback_causes.entry(cause.clone()).or_default() += 1;
         }
-        match p.breach {
-            Some((first, last)) => {
-                f.breaches_sent += 1;
-                f.breaches_caught += u64::from(rollback.is_some());
-                let span = Duration::from_nanos(last - first);
-                f.longest_breach_ms = f.longest_breach_ms.max(span.as_millis() as u64);
-                if span > bound && rollback.is_none() {
-                    violations.push(format!(
-                        "proposal {id}: its agent's breaching samples were accepted for {:.1} s \
-                         (from {:.1} s to {:.1} s; bound {:.1} s), and it was never rolled back",
-                        span.as_secs_f64(),
-                        first as f64 / 1e9,
-                        last as f64 / 1e9,
-                        bound.as_secs_f64()
-                    ));
-                }
+        // Rolled back by the cluster itself (not by the harness at the end).
+        let caught = rollback.is_some_and(|c| c != OPERATOR);
+        if !p.breach_planned && caught {
+            f.healthy_rolled_back += 1;
+        }
+        if let Some((first, last)) = p.breach {
+            f.breaches_sent += 1;
+            f.breaches_caught += u64::from(caught);
+            let span = Duration::from_nanos(last - first);
+            f.longest_breach_ms = f.longest_breach_ms.max(span.as_millis() as u64);
+            if span > bound && !caught {
+                violations.push(format!(
+                    "proposal {id}: its agent's breaching samples were accepted for {:.1} s \
+                     (from {:.1} s to {:.1} s; bound {:.1} s), and the cluster never rolled it back",
+                    span.as_secs_f64(),
+                    first as f64 / 1e9,
+                    last as f64 / 1e9,
+                    bound.as_secs_f64()
+                ));
             }
-            None => f.healthy_rolled_back += u64::from(rollback.is_some()),
         }
         if steady.contains(id) && rollback.is_some() {
             violations.push(format!(
@@ -291,14 +308,12 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arqonbus_proto::reply::RollbackReason;
     use arqonbus_proto::rollout::RecentRollback;
     use arqonbus_proto::UnixMillis;
 
     const S: u64 = 1_000_000_000;
 
-    fn ev(line: usize, kind: &str, key: &str, value: Value, t: u64) -> String {
-        let _ = line;
+    fn ev(kind: &str, key: &str, value: Value, t: u64) -> String {
         serde_json::json!({
             "process": 2_000_000, "type": kind, "f": "rollout", "key": key,
             "value": value, "time_ns": t,
@@ -317,70 +332,60 @@ mod tests {
         let t = "chaos-rollout-0";
         let lines = vec![
             ev(
-                1,
                 "invoke",
                 "p1",
                 json!({"event":"propose","target":t,"value":40,"breach_phase":"canary"}),
                 1,
             ),
             ev(
-                2,
                 "ok",
                 "p1",
                 json!({"event":"propose","target":t,"value":40,"breach_phase":"canary","decision":"approved"}),
                 2,
             ),
             ev(
-                3,
                 "ok",
                 t,
                 json!({"event":"applied","target":t,"epoch":2,"proposal":"p1","phase":"shadow","share":0,"baseline":{"batch_size":32},"candidate":{"batch_size":40}}),
                 3,
             ),
             ev(
-                4,
                 "ok",
                 t,
                 json!({"event":"breach","target":t,"proposal":"p1","phase":"canary","epoch":3,"accepted":10}),
                 10 * S,
             ),
             ev(
-                5,
                 "ok",
                 t,
                 json!({"event":"breach","target":t,"proposal":"p1","phase":"canary","epoch":3,"accepted":10}),
                 13 * S,
             ),
             ev(
-                6,
                 "ok",
                 t,
                 json!({"event":"rollback_seen","target":t,"proposal":"p1"}),
                 14 * S,
             ),
             ev(
-                7,
                 "invoke",
                 "p2",
                 json!({"event":"propose","target":t,"value":50,"breach_phase":null}),
                 15 * S,
             ),
             ev(
-                8,
                 "ok",
                 "p2",
                 json!({"event":"propose","target":t,"value":50,"breach_phase":null,"decision":"approved"}),
                 15 * S + 1,
             ),
             ev(
-                9,
                 "invoke",
                 "p3",
                 json!({"event":"propose","target":t,"value":900,"breach_phase":null}),
                 20 * S,
             ),
             ev(
-                10,
                 "ok",
                 "p3",
                 json!({"event":"propose","target":t,"value":900,"breach_phase":null,"decision":"rejected"}),
@@ -461,9 +466,7 @@ mod tests {
         let (_, v) = check(&history(&lines), &end, 1, BOUND);
         assert!(v.is_empty(), "{v:?}");
         // Breaching samples accepted for 20 s: a violation.
-        lines.push(ev(
-            11,
-            "ok",
+        lines.push(ev("ok",
             "chaos-rollout-0",
             serde_json::json!({"event":"breach","proposal":"p1","phase":"canary","epoch":3,"accepted":10}),
             30 * S,
@@ -471,11 +474,21 @@ mod tests {
         let (f, v) = check(&history(&lines), &end, 1, BOUND);
         assert_eq!(v.len(), 1, "{v:?}");
         assert!(
-            v[0].contains("proposal p1") && v[0].contains("never rolled back"),
+            v[0].contains("proposal p1") && v[0].contains("never rolled it back"),
             "{v:?}"
         );
         assert_eq!((f.breaches_sent, f.breaches_caught), (1, 0));
-        // A rollback only in the status is enough.
+        // The harness's own rollback at the end does not count ...
+        for s in end.statuses.values_mut() {
+            s.recent_rollbacks.push(RecentRollback {
+                proposal_id: "p1".into(),
+                reason: RollbackReason::Operator,
+                triggered_constraint: None,
+                at_ms: UnixMillis(9),
+            });
+        }
+        assert_eq!(check(&history(&lines), &end, 1, BOUND).1.len(), 1);
+        // ... the cluster's, even only in the status, does.
         let (_, with_status) = good();
         end.statuses = with_status.statuses;
         assert!(check(&history(&lines), &end, 1, BOUND).1.is_empty());
@@ -532,9 +545,7 @@ mod tests {
             ),
         ] {
             let (mut lines, end) = good();
-            lines.push(ev(
-                11,
-                "ok",
+            lines.push(ev("ok",
                 t,
                 serde_json::json!({"event":"applied","target":t,"epoch":12,"proposal":"p3","phase":"canary","share":20,"baseline":baseline,"candidate":candidate}),
                 21 * S,

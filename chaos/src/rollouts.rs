@@ -28,6 +28,7 @@ use arqonbus_proto::message::{
     Cohort, Parameters, Proposal, ProposedChange, TelemetryContext, TelemetrySample,
 };
 use arqonbus_proto::rollout::{Assignment, RolloutRequest, STEADY};
+use arqonbus_proto::workflow::WorkflowRequest;
 use arqonbus_proto::UnixMillis;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -237,8 +238,9 @@ impl RolloutWorkload {
         Ok(RolloutWorkload { tasks, stop })
     }
 
-    /// Stops proposing and sending; waits up to `bound` for a proposal
-    /// being re-sent. Returns how many tasks had to be abandoned.
+    /// Stops proposing; waits up to `bound` for a proposal being re-sent
+    /// and for each agent to drive its target's rollout in progress to its
+    /// end. Returns how many tasks had to be abandoned.
     pub async fn stop(self, bound: Duration) -> anyhow::Result<usize> {
         self.stop.store(true, Ordering::SeqCst);
         crate::tasks::join_within(self.tasks, bound, "rollout").await
@@ -412,13 +414,16 @@ async fn run_agent(
                 }
                 continue;
             }
-            keep = crate::tasks::next_tick(&mut pace, &shared.stop) => {
-                if !keep {
-                    return Ok(());
-                }
-            }
+            _ = pace.tick() => {}
         }
-        let Some(a) = watch.current() else { continue };
+        // After the stop, the rollout in progress is driven to its end
+        // (steady or rolled back), so that the cluster settles.
+        let current = watch.current();
+        let settled = current.as_ref().is_none_or(|a| a.phase == STEADY);
+        if shared.stop.load(Ordering::SeqCst) && settled {
+            return Ok(());
+        }
+        let Some(a) = current else { continue };
         let Some(id) = a.proposal_id.clone().filter(|_| a.phase != STEADY) else {
             continue;
         };
@@ -451,4 +456,55 @@ async fn run_agent(
             }
         }
     }
+}
+
+/// Rolls back, as an operator, every rollout still in progress (one whose
+/// agent could not finish it in time), so that the cluster settles before
+/// the checks: a rollout in progress keeps the leader proposing. Returns
+/// the targets rolled back, or what could not be done.
+pub async fn settle(
+    access: &crate::cluster::Access,
+    targets: &[String],
+) -> Result<Vec<String>, String> {
+    let operator = crate::tasks::client(
+        access,
+        "operator",
+        Duration::from_secs(5),
+        Duration::from_secs(20),
+    )
+    .map_err(|e| format!("the operator client: {e:#}"))?;
+    let mut rolled = Vec::new();
+    for target in targets {
+        let status = operator
+            .rollout(RolloutRequest::Status {
+                target_system: target.clone(),
+                stale: false,
+            })
+            .await
+            .map_err(|e| format!("the rollout status of {target}: {e}"))?;
+        if status.rollout.is_none() {
+            continue;
+        }
+        let request = WorkflowRequest::Rollback {
+            target_system: target.clone(),
+            reason: "arqonbus-chaos: the run is over".into(),
+        };
+        match operator.workflow(request).await {
+            Ok(_) => rolled.push(target.clone()),
+            // It may have ended meanwhile; the next status says.
+            Err(e) => {
+                let again = operator
+                    .rollout(RolloutRequest::Status {
+                        target_system: target.clone(),
+                        stale: false,
+                    })
+                    .await
+                    .map_err(|e| format!("the rollout status of {target}: {e}"))?;
+                if again.rollout.is_some() {
+                    return Err(format!("rolling back {target} at the end: {e}"));
+                }
+            }
+        }
+    }
+    Ok(rolled)
 }

@@ -197,6 +197,15 @@ async fn execute(
     }
     cluster.heal().await?;
     summary.violations.extend(cluster.exited().await);
+    match crate::rollouts::settle(cluster.access(), &rollout_targets).await {
+        Ok(rolled) if !rolled.is_empty() => {
+            eprintln!(
+                "arqonbus-chaos: rollouts still in progress at the end rolled back: {rolled:?}"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => summary.errors.push(e),
+    }
     match converge(cluster, Duration::from_secs(args.converge_bound)).await {
         Ok(index) => summary.converged_applied_index = Some(index),
         Err(e) => summary.violations.push(e),
