@@ -22,7 +22,7 @@
 use crate::outcome::classify_propose;
 use crate::recorder::{Event, Kind, Recorder};
 use crate::rng::Rng;
-use arqonbus_client::{AssignmentUpdate, AssignmentWatch, Client, WatchOptions};
+use arqonbus_client::{AssignmentUpdate, AssignmentWatch, Client, CohortSplit, WatchOptions};
 use arqonbus_core::value::ParamValue;
 use arqonbus_proto::message::{
     Cohort, Parameters, Proposal, ProposedChange, TelemetryContext, TelemetrySample,
@@ -61,6 +61,9 @@ const SAMPLES_PER_COHORT: u64 = 5;
 /// How often a proposer looks whether its target is free.
 const PROPOSER_EVERY: Duration = Duration::from_millis(1000);
 const RESEND_PAUSE: Duration = Duration::from_millis(500);
+/// After the last proposer stopped, how long an agent still waits for an
+/// approval's assignment before it stops on a steady one.
+const SETTLE_QUIET: Duration = Duration::from_secs(2);
 /// Percent of proposals outside the hard range, and of approved ones that
 /// breach.
 const OUT_OF_RANGE_PERCENT: u64 = 15;
@@ -162,6 +165,9 @@ struct Shared {
     next_process: AtomicU64,
     /// Proposal id -> its plan, written before the proposal is sent.
     plans: Mutex<BTreeMap<String, Plan>>,
+    /// Proposers still running, and when the last one finished.
+    proposers: AtomicU64,
+    proposers_done: Mutex<Option<Instant>>,
 }
 
 impl Shared {
@@ -205,21 +211,27 @@ impl RolloutWorkload {
             stop: stop.clone(),
             next_process: AtomicU64::new(FIRST_PROCESS),
             plans: Mutex::default(),
+            proposers: AtomicU64::new(options.targets.len() as u64),
+            proposers_done: Mutex::default(),
         });
         let mut tasks = Vec::new();
+        // One client (its connections) shared by the proposers, one by the
+        // agents: every connection costs the nodes a handshake after each
+        // failover, and they share two cores.
+        let proposer = crate::tasks::client(
+            access,
+            "proposer",
+            options.request_timeout,
+            options.retry_budget,
+        )?;
+        let agent = crate::tasks::client(
+            access,
+            "agent",
+            options.request_timeout,
+            options.retry_budget,
+        )?;
         for (i, target) in options.targets.iter().enumerate() {
-            let proposer = crate::tasks::client(
-                access,
-                "proposer",
-                options.request_timeout,
-                options.retry_budget,
-            )?;
-            let agent = crate::tasks::client(
-                access,
-                "agent",
-                options.request_timeout,
-                options.retry_budget,
-            )?;
+            let (proposer, agent) = (proposer.clone(), agent.clone());
             let watch = AssignmentWatch::start(agent, WatchOptions::new(target))?;
             let process = FIRST_AGENT_PROCESS + i as u64;
             tasks.push(tokio::spawn(run_agent(
@@ -290,6 +302,11 @@ async fn run_proposer(
             duration_seconds: 60,
         };
         submit(&shared, &client, &mut process, &proposal, &plan).await;
+    }
+    if shared.proposers.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if let Ok(mut done) = shared.proposers_done.lock() {
+            *done = Some(Instant::now());
+        }
     }
     Ok(())
 }
@@ -417,10 +434,17 @@ async fn run_agent(
             _ = pace.tick() => {}
         }
         // After the stop, the rollout in progress is driven to its end
-        // (steady or rolled back), so that the cluster settles.
+        // (steady or rolled back), so that the cluster settles: once every
+        // proposer is done, and its last approval had a moment to arrive.
         let current = watch.current();
         let settled = current.as_ref().is_none_or(|a| a.phase == STEADY);
-        if shared.stop.load(Ordering::SeqCst) && settled {
+        let quiet = shared
+            .proposers_done
+            .lock()
+            .ok()
+            .and_then(|d| *d)
+            .is_some_and(|at| at.elapsed() >= SETTLE_QUIET);
+        if shared.stop.load(Ordering::SeqCst) && settled && quiet {
             return Ok(());
         }
         let Some(a) = current else { continue };
@@ -441,8 +465,10 @@ async fn run_agent(
             let candidate = if breaching { healthy + 400.0 } else { healthy };
             samples.push(sample(&target, Cohort::Candidate, candidate));
         }
-        // Tagged with the epoch of the assignment current when sent.
-        if let Ok(ack) = watch.send_telemetry(samples).await {
+        // Tagged with the epoch of the assignment they were measured under
+        // (a newer one would reject them: never counted for another).
+        let tagged = samples.into_iter().map(|s| a.tag(s)).collect();
+        if let Ok(ack) = watch.client().send_tagged(tagged).await {
             if breaching && ack.accepted > 0 {
                 let value = json!({
                     "event": "breach",
