@@ -56,8 +56,8 @@ pub const ROLLBACK_TIMEOUT_S: u64 = 30;
 pub const FIRST_PROCESS: u64 = 2_000_000;
 pub const FIRST_AGENT_PROCESS: u64 = 3_000_000;
 /// How often an agent sends a batch, and how many samples per cohort.
-const AGENT_EVERY: Duration = Duration::from_millis(250);
-const SAMPLES_PER_COHORT: u64 = 5;
+const AGENT_EVERY: Duration = Duration::from_millis(400);
+const SAMPLES_PER_COHORT: u64 = 6;
 /// How often a proposer looks whether its target is free.
 const PROPOSER_EVERY: Duration = Duration::from_millis(1000);
 const RESEND_PAUSE: Duration = Duration::from_millis(500);
@@ -270,10 +270,13 @@ async fn run_proposer(
     let mut pace = crate::tasks::pace(1, 1.0 / PROPOSER_EVERY.as_secs_f64());
     let mut n = 0u64;
     while crate::tasks::next_tick(&mut pace, &shared.stop).await {
+        // A stale read (no leadership round): if the rollout that just
+        // started is not there yet, the proposal is rejected
+        // (`active_proposal`), which is recorded and harmless.
         let status = client
             .rollout(RolloutRequest::Status {
                 target_system: target.clone(),
-                stale: false,
+                stale: true,
             })
             .await;
         match status {
