@@ -3,6 +3,7 @@
 //! page through `call_node`), every hash and link is recomputed here with
 //! `arqonbus_core::audit::verify::Verifier`, and all heads must be equal.
 
+use crate::rollout_check::RolloutEntry;
 use arqonbus_client::Client;
 use arqonbus_core::audit::verify::Verifier;
 use arqonbus_proto::limits::MAX_AUDIT_ENTRIES;
@@ -21,11 +22,15 @@ pub struct NodeChain {
     pub count: u64,
     pub head_index: u64,
     pub head_hash: String,
+    /// Its `rollback` and `rollout_advance` entries, for the rollout check.
+    #[serde(skip)]
+    pub rollout_entries: Vec<RolloutEntry>,
 }
 
 /// Fetches and verifies node `node`'s chain at `endpoint`.
 pub async fn verify_node(client: &Client, node: u64, endpoint: &str) -> Result<NodeChain, String> {
     let mut verifier = Verifier::new();
+    let mut rollout_entries = Vec::new();
     let mut from = 1;
     let head_index = loop {
         let request = Request::Operate(OperatorRequest::AuditRange {
@@ -54,6 +59,14 @@ pub async fn verify_node(client: &Client, node: u64, endpoint: &str) -> Result<N
             verifier
                 .push(entry)
                 .map_err(|e| format!("node {node}: audit chain broken: {e}"))?;
+            if matches!(entry.action.as_str(), "rollback" | "rollout_advance") {
+                rollout_entries.push(RolloutEntry {
+                    index: entry.index,
+                    action: entry.action.clone(),
+                    target: entry.target.clone(),
+                    details: entry.details.clone(),
+                });
+            }
         }
         match entries.last() {
             Some(last) if last.index < head => from = last.index + 1,
@@ -78,6 +91,7 @@ pub async fn verify_node(client: &Client, node: u64, endpoint: &str) -> Result<N
         count: report.count,
         head_index,
         head_hash: hex::encode(report.head.hash),
+        rollout_entries,
     })
 }
 

@@ -29,6 +29,9 @@ pub enum Function {
     Cas,
     /// Not a register operation: recorded in the same file, checked elsewhere.
     Propose,
+    /// The rollout workload's events (`rollouts.rs`): not register
+    /// operations either, checked by `rollout_check.rs`.
+    Rollout,
 }
 
 impl Function {
@@ -38,6 +41,7 @@ impl Function {
             Function::Write => "write",
             Function::Cas => "cas",
             Function::Propose => "propose",
+            Function::Rollout => "rollout",
         }
     }
 }

@@ -19,6 +19,8 @@ mod proposals;
 mod recorder;
 mod report;
 mod rng;
+mod rollout_check;
+mod rollouts;
 mod run;
 #[cfg(test)]
 mod scenarios;

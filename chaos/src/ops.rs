@@ -63,6 +63,8 @@ pub struct Counts {
     /// Operations that ended `info`, or had no completion at all.
     pub info: usize,
     pub propose_events: usize,
+    /// `rollout` events, skipped like `propose` ones.
+    pub rollout_events: usize,
 }
 
 /// The register operations of a history, per key, in invoke order.
@@ -126,6 +128,10 @@ pub fn collect(events: &[Event]) -> Result<Registers, OpsError> {
     for event in events {
         if event.f == Function::Propose {
             registers.counts.propose_events += 1;
+            continue;
+        }
+        if event.f == Function::Rollout {
+            registers.counts.rollout_events += 1;
             continue;
         }
         if let Some(&info) = retired.get(&event.process) {
@@ -265,6 +271,7 @@ fn invoked_action(event: &Event) -> Result<Action, OpsError> {
             .ok_or(bad("a write", "an integer")),
         Function::Cas => cas_pair(&event.value).ok_or(bad("a cas", "[expected, new] integers")),
         Function::Propose => Err(bad("a propose", "not a register operation")),
+        Function::Rollout => Err(bad("a rollout event", "not a register operation")),
     }
 }
 
@@ -351,6 +358,10 @@ mod tests {
         let p = r#"{"process":7,"type":"invoke","f":"propose","value":{"x":1},"time_ns":1}"#;
         let regs = registers(&[p, W1, W1_OK]).expect("valid");
         assert_eq!(regs.counts.propose_events, 1);
+        let r = r#"{"process":3000000,"type":"ok","f":"rollout","key":"t","value":{"event":"applied"},"time_ns":2}"#;
+        let only =
+            collect(&crate::history::read_history(r.as_bytes()).expect("valid")).expect("collects");
+        assert_eq!((only.counts.rollout_events, only.counts.operations), (1, 0));
         assert_eq!(regs.keys["a"].len(), 1);
     }
 

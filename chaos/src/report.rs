@@ -94,7 +94,7 @@ impl HistoryReport {
         let failed = self.count(|v| matches!(v, Verdict::NotLinearizable(_)));
         let unknown = self.count(|v| matches!(v, Verdict::Unknown { .. }));
         let c = &self.counts;
-        let totals = format!(
+        let mut totals = format!(
             "{} keys, {} operations ({} ok, {} fail, {} info), {} propose events skipped",
             self.keys.len(),
             c.operations,
@@ -103,6 +103,9 @@ impl HistoryReport {
             c.info,
             c.propose_events
         );
+        if c.rollout_events > 0 {
+            totals.push_str(&format!(", {} rollout events skipped", c.rollout_events));
+        }
         match self.status() {
             Status::Linearizable => format!("linearizable: {totals}"),
             Status::Unknown => format!("UNKNOWN: {unknown} keys not decided; {totals}"),

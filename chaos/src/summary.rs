@@ -40,7 +40,7 @@ pub fn history_figures(events: &[Event]) -> HistoryFigures {
     let mut open: BTreeMap<u64, Function> = BTreeMap::new();
     let mut marks = Vec::new();
     for e in events {
-        if e.f == Function::Propose {
+        if matches!(e.f, Function::Propose | Function::Rollout) {
             continue;
         }
         let name = e.f.name().to_string();
@@ -158,6 +158,8 @@ pub struct Summary {
     pub elections_by_cause: BTreeMap<&'static str, Elections>,
     pub operations: HistoryFigures,
     pub proposals: crate::proposal_check::ProposalFigures,
+    /// The rollout workload's figures.
+    pub rollouts: crate::rollout_check::RolloutFigures,
     /// The watched proposer session's degraded mode.
     pub proposer_session: crate::degraded::SessionSummary,
     /// The checker's one-line verdict.
@@ -259,6 +261,37 @@ impl Summary {
             "    decisions: {:?}; {} refused, {} given up unknown",
             p.decisions, p.refused, p.unknown
         );
+        let r = &self.rollouts;
+        if r.targets > 0 {
+            let _ = writeln!(
+                out,
+                "  rollouts: {} targets, {} proposals ({} out of range; decisions {:?}; {} unknown); \
+                 {} started, {} reached steady, {} rolled back {:?}",
+                r.targets,
+                r.proposals,
+                r.out_of_range,
+                r.decisions,
+                r.unknown,
+                r.rollouts_started,
+                r.reached_steady,
+                r.rolled_back,
+                r.rollback_causes
+            );
+            let _ = writeln!(
+                out,
+                "    breaches: {} planned, {} sent, {} caught (longest {} ms of breaching samples, \
+                 bound {} ms); {} healthy rollouts rolled back; agents applied {} assignments, \
+                 saw {} rollbacks",
+                r.breaches_planned,
+                r.breaches_sent,
+                r.breaches_caught,
+                r.longest_breach_ms,
+                r.breach_bound_ms,
+                r.healthy_rolled_back,
+                r.assignments_applied,
+                r.rollbacks_seen_by_agents
+            );
+        }
         let d = &self.proposer_session.degraded;
         let ms = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
         let _ = writeln!(

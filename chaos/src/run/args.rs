@@ -85,6 +85,15 @@ pub struct RunArgs {
     /// Proposals per second over all proposers.
     #[arg(long, default_value_t = 10.0)]
     pub proposal_rate: f64,
+    /// Rollout targets, each with a proposer and an agent (0: no rollout
+    /// workload).
+    #[arg(long, default_value_t = 4)]
+    pub rollout_targets: u64,
+    /// Seconds of accepted breaching samples after which a rollout must
+    /// have been rolled back (default: the election bound plus the
+    /// partition time plus 2 s to gather the guardrail's samples).
+    #[arg(long)]
+    pub breach_bound: Option<f64>,
     /// Seconds a proposal with an unknown outcome is re-sent before the
     /// proposer gives up on it.
     #[arg(long, default_value_t = 30)]
@@ -112,6 +121,17 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// How long breaching samples may be accepted before a rollback.
+    pub(super) fn breach_bound(&self) -> Duration {
+        match self.breach_bound {
+            Some(s) => Duration::from_secs_f64(s.max(0.0)),
+            None => {
+                Duration::from_secs(self.election_bound + 2)
+                    + Duration::from_millis(self.partition_ms)
+            }
+        }
+    }
+
     pub(super) fn nemesis_options(&self) -> NemesisOptions {
         NemesisOptions {
             interval: Duration::from_secs_f64(self.interval),

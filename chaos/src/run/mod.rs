@@ -18,6 +18,7 @@ use crate::proposals::{ProposalOptions, ProposalWorkload, PROPOSAL_TARGET};
 use crate::recorder::Recorder;
 use crate::report::{self, Status};
 use crate::rng::Rng;
+use crate::rollouts::{RolloutOptions, RolloutWorkload};
 use crate::session_watch::SessionWatch;
 use crate::summary::{self, Summary};
 use crate::workload::{self, Workload, WorkloadOptions, PARAMS_PER_TARGET};
@@ -53,6 +54,7 @@ pub async fn run(args: RunArgs) -> u8 {
         elections_by_cause: Default::default(),
         operations: Default::default(),
         proposals: Default::default(),
+        rollouts: Default::default(),
         proposer_session: Default::default(),
         linearizability: "not checked".into(),
         converged_applied_index: None,
@@ -125,6 +127,7 @@ async fn execute(
     let cluster = slot.insert(Cluster::start(&setup, &exe, &out).await?);
     summary.backend = cluster.describe();
     let targets = setup_targets(cluster, &out, args).await?;
+    let rollout_targets = setup_rollout_targets(cluster, args.rollout_targets).await?;
 
     let start = Instant::now();
     let recorder = Arc::new(Recorder::create(&out.join("history.jsonl"), start)?);
@@ -157,9 +160,16 @@ async fn execute(
     let proposing = ProposalWorkload::start(
         proposal_options,
         (cluster.access(), "proposer"),
-        recorder,
+        recorder.clone(),
         &mut rng,
     )?;
+    let rollout_options = RolloutOptions {
+        targets: rollout_targets.clone(),
+        request_timeout: Duration::from_secs(2),
+        retry_budget: Duration::from_secs(2),
+        resend_bound: Duration::from_secs(args.resend_bound),
+    };
+    let rolling = RolloutWorkload::start(rollout_options, cluster.access(), recorder, &mut rng)?;
     let end = start + duration;
     let report = nemesis::run(cluster, schedule, &nemesis_options, (start, end), &mut rng).await;
     let now = Instant::now();
@@ -175,17 +185,27 @@ async fn execute(
     // The workloads stop before healing, so the end state is settled. A
     // proposal being re-sent may take up to --resend-bound to settle.
     let resend_bound = Duration::from_secs(args.resend_bound + 15);
-    let (registers, proposed) = tokio::join!(
+    let (registers, proposed, rolled) = tokio::join!(
         workload.stop(Duration::from_secs(30)),
-        proposing.stop(resend_bound)
+        proposing.stop(resend_bound),
+        rolling.stop(resend_bound)
     );
     let (submitted, abandoned_proposers) = proposed?;
-    let abandoned = registers? + abandoned_proposers;
+    let abandoned = registers? + abandoned_proposers + rolled?;
     if abandoned > 0 {
         eprintln!("arqonbus-chaos: {abandoned} workload tasks were still waiting at the end");
     }
     cluster.heal().await?;
     summary.violations.extend(cluster.exited().await);
+    match crate::rollouts::settle(cluster.access(), &rollout_targets).await {
+        Ok(rolled) if !rolled.is_empty() => {
+            eprintln!(
+                "arqonbus-chaos: rollouts still in progress at the end rolled back: {rolled:?}"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => summary.errors.push(e),
+    }
     match converge(cluster, Duration::from_secs(args.converge_bound)).await {
         Ok(index) => summary.converged_applied_index = Some(index),
         Err(e) => summary.violations.push(e),
@@ -195,7 +215,76 @@ async fn execute(
     summary.proposer_session = watched;
     summary.violations.extend(violations);
 
-    check_results(cluster, &out, args.max_states, &submitted, summary, unknown).await
+    check_results(cluster, &out, args.max_states, &submitted, summary, unknown).await?;
+    check_rollouts(
+        cluster,
+        &out,
+        &rollout_targets,
+        args.breach_bound(),
+        summary,
+    )
+    .await
+}
+
+/// The rollout checks (`rollout_check.rs`), after `check_results` fetched
+/// every node's audit chain.
+async fn check_rollouts(
+    cluster: &Cluster,
+    out: &Path,
+    targets: &[String],
+    bound: Duration,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(out.join("history.jsonl"))?;
+    let events =
+        crate::history::read_history(text.as_bytes()).context("reading back the history")?;
+    let (statuses, errors) =
+        crate::rollout_check::fetch_statuses(cluster.status_client(), targets).await;
+    summary.violations.extend(errors);
+    let end = crate::rollout_check::EndState {
+        audit: summary
+            .audit
+            .iter()
+            .map(|c| (c.node, c.rollout_entries.clone()))
+            .collect(),
+        statuses,
+    };
+    let (figures, violations) =
+        crate::rollout_check::check(&events, &end, targets.len() as u64, bound);
+    summary.rollouts = figures;
+    summary.violations.extend(violations);
+    Ok(())
+}
+
+/// The rollout targets, each with the rollout constraints (format 2, set
+/// through the workflow as an operator).
+async fn setup_rollout_targets(cluster: &Cluster, count: u64) -> anyhow::Result<Vec<String>> {
+    use arqonbus_proto::workflow::{WorkflowReply, WorkflowRequest};
+    let mut targets = Vec::new();
+    if count == 0 {
+        return Ok(targets);
+    }
+    let operator = crate::tasks::client(
+        cluster.access(),
+        "operator",
+        Duration::from_secs(5),
+        Duration::from_secs(20),
+    )?;
+    for target in (0..count).map(crate::rollouts::target_name) {
+        let set = WorkflowRequest::SetConstraints {
+            target_system: target.clone(),
+            text: crate::rollouts::constraints_toml(),
+            force: false,
+        };
+        match operator.workflow(set).await {
+            Ok(WorkflowReply::ConstraintsSet { .. }) => targets.push(target),
+            other => anyhow::bail!("setting the rollout constraints of {target}: {other:?}"),
+        }
+    }
+    Ok(targets)
 }
 
 /// The checks on what the run left: the history's figures and
