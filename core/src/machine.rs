@@ -431,8 +431,24 @@ fn describe(outcome: &Outcome) -> String {
 }
 
 /// The details with the reason a person (or the leader) gave, for the
-/// commands that carry one.
+/// commands that carry one, and the verdict that ended a rollout.
 fn with_reason(details: String, op: &Op) -> String {
+    if let Op::AdvancePhase {
+        verdict: Some(v), ..
+    } = op
+    {
+        let metrics: Vec<String> = v
+            .metrics
+            .iter()
+            .map(|m| format!("{}={}", m.metric, m.class))
+            .collect();
+        return format!(
+            "{details} verdict={} [{}] reason={:?}",
+            v.class,
+            metrics.join(" "),
+            v.reason
+        );
+    }
     let reason = match op {
         Op::Steer { reason, .. } | Op::Rollback { reason, .. } => reason.as_str(),
         Op::AbortRollout { cause, .. } => cause.detail.as_str(),

@@ -140,10 +140,22 @@ fn phases_advance_only_when_due_and_in_order_then_steady_makes_the_candidate_liv
     let last_due = to_last_phase(&mut s);
     let last = s.targets[SVC].rollout.as_ref().expect("rolling").phase;
     assert_eq!(s.targets[SVC].live["batch_size"], ParamValue::Int(32));
-    let r = advance(&mut s, last_due, last, Some(verdict(Class::Pass)));
+    let op = Op::AdvancePhase {
+        target: SVC.into(),
+        proposal_id: "p1".into(),
+        from_phase: last,
+        verdict: Some(verdict(Class::Pass)),
+    };
+    let applied = s.apply(&by("node-1", Role::Node, last_due, op));
+    let r = applied.result;
     assert!(
         matches!(r, Ok(Outcome::RolloutMoved { ref phase, .. }) if phase == STEADY),
         "{r:?}"
+    );
+    assert!(
+        applied.audit[0].details.contains("verdict=pass"),
+        "the audit log keeps the verdict: {}",
+        applied.audit[0].details
     );
     let t = &s.targets[SVC];
     assert_eq!(t.live["batch_size"], ParamValue::Int(34));
