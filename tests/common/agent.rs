@@ -8,7 +8,7 @@ use arqonbus_client::{Client, Retry};
 use arqonbus_proto::message::Cohort;
 use arqonbus_proto::rollout::{RolloutRequest, RolloutStatus, TaggedSample, TaggedTelemetry};
 use arqonbus_proto::{Reply, Request};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -38,7 +38,8 @@ async fn status_read(client: &Client, target: &str, stale: bool) -> Option<Rollo
 pub struct Agent {
     stop: Arc<AtomicBool>,
     wake: Arc<Notify>,
-    task: Option<JoinHandle<u64>>,
+    acked: Arc<AtomicU64>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Agent {
@@ -55,8 +56,9 @@ impl Agent {
         let flag = stop.clone();
         let wake = Arc::new(Notify::new());
         let woken = wake.clone();
+        let acked = Arc::new(AtomicU64::new(0));
+        let sent = acked.clone();
         let task = tokio::spawn(async move {
-            let mut sent = 0u64;
             // Per cohort, so both cohorts send the same pattern.
             let mut i = [0u64; 2];
             while !flag.load(Ordering::Relaxed) {
@@ -89,7 +91,7 @@ impl Agent {
                         let n = samples.len() as u64;
                         let batch = Request::TaggedTelemetry(TaggedTelemetry { samples });
                         if let Ok(Reply::TelemetryAck(_)) = client.call(batch, Retry::Safe).await {
-                            sent += n;
+                            sent.fetch_add(n, Ordering::Relaxed);
                         }
                     }
                 }
@@ -98,23 +100,28 @@ impl Agent {
                     _ = woken.notified() => {}
                 }
             }
-            sent
         });
         Agent {
             stop,
             wake,
+            acked,
             task: Some(task),
         }
+    }
+
+    /// Samples acknowledged so far.
+    pub fn acknowledged(&self) -> u64 {
+        self.acked.load(Ordering::Relaxed)
     }
 
     /// Stops it; returns how many samples were acknowledged.
     pub async fn stop(mut self) -> u64 {
         self.stop.store(true, Ordering::Relaxed);
         self.wake.notify_one();
-        match self.task.take() {
-            Some(t) => t.await.unwrap_or(0),
-            None => 0,
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
         }
+        self.acknowledged()
     }
 }
 

@@ -37,12 +37,7 @@ pub fn progress_status(target: &str, p: &CoreProgress) -> Status {
             monitoring_duration: p.at_ms.saturating_sub(p.phase_started_ms) / 1000,
             constraint_violations: p.violations,
         },
-        observed_impact: p
-            .observed_impact
-            .iter()
-            .filter(|(_, v)| v.is_finite())
-            .map(|(k, v)| (k.clone(), *v))
-            .collect(),
+        observed_impact: finite_impact(&p.observed_impact),
     }
 }
 
@@ -58,7 +53,6 @@ pub fn reason(r: CoreReason) -> RollbackReason {
 
 /// A rollback with the brief's fields.
 pub fn rollback(target: &str, r: &RollbackRecord) -> Rollback {
-    let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
     Rollback {
         proposal_id: r.proposal_id.clone(),
         target_system: target.to_string(),
@@ -143,12 +137,7 @@ pub fn rollout_status(name: &str, t: &Target) -> RolloutStatus {
             phase_started_ms: millis(r.phase_started_ms),
             paused: r.paused,
             violations: r.violations,
-            observed_impact: r
-                .observed_impact
-                .iter()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(k, v)| (k.clone(), *v))
-                .collect(),
+            observed_impact: finite_impact(&r.observed_impact),
         }),
         recent_rollbacks: t
             .recent_rollbacks
@@ -197,12 +186,17 @@ pub fn proposal_status(
             monitoring_duration: now_ms.saturating_sub(r.phase_started_ms) / 1000,
             constraint_violations: r.violations,
         };
-        s.observed_impact = r
-            .observed_impact
-            .iter()
-            .filter(|(_, v)| v.is_finite())
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
+        s.observed_impact = finite_impact(&r.observed_impact);
     }
     s
+}
+
+/// The finite entries of an impact map (the wire carries no NaN or
+/// infinity).
+fn finite_impact(impact: &std::collections::BTreeMap<String, f64>) -> crate::message::Impact {
+    impact
+        .iter()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
 }
